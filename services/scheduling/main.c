@@ -1,0 +1,19 @@
+/* main.c of the scheduling service: plans each rep's quarter, month, week and day of calls (DOMAIN.md section 3).
+ * This first version registers with the broker, answers Status, and
+ * consumes the region event streams with its own consumer group; the
+ * domain logic comes with the service's own issue. */
+#include "events.h"
+#include "service.h"
+
+/* Later: grade changes, meetings and follow-ups will change the remaining plan. The shell already counts every handled event by type. */
+static int on_event(mr_event_call *call)
+{
+    (void)call;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const mr_service_def def = {.name = "scheduling", .on_event = on_event};
+    return mr_service_main(&def, argc, argv);
+}
