@@ -292,7 +292,6 @@ struct mr_calendar {
     size_t workday_count;
 };
 
-#define ALL_WEEKDAYS 0x7fu
 #define MON_TO_FRI 0x3eu
 
 /* Takes the next comma-separated item from *p, blanks trimmed, into buf.
@@ -509,11 +508,18 @@ bool mr_calendar_is_field_day(const mr_calendar *cal, int y, int m, int d) {
     return weekday_in(cal->weekday_mask, day);
 }
 
-/* Days in [first, last] whose weekday is in mask. */
+static int weekdays_in_mask(unsigned mask) {
+    int count = 0;
+    for (int w = 0; w < 7; w++) count += (mask >> w) & 1u;
+    return count;
+}
+
+/* Days in [first, last] whose weekday is in mask: whole weeks at once,
+ * then the few days left. */
 static int64_t weekdays_between(unsigned mask, int64_t first, int64_t last) {
     if (first > last) return 0;
     int64_t length = last - first + 1;
-    int64_t count = length / 7 * __builtin_popcount(mask & ALL_WEEKDAYS);
+    int64_t count = length / 7 * weekdays_in_mask(mask);
     for (int64_t day = first + length / 7 * 7; day <= last; day++) count += weekday_in(mask, day);
     return count;
 }

@@ -228,7 +228,10 @@ static char *read_line(char *str, int num, void *stream) {
     if (ctx->line_too_long)
         parse_error(ctx, "line longer than %zu characters (continue the value on an indented line)",
                     fits);
-    watch_line(ctx, ctx->next, len);
+    if (ctx->lineno == 1 && len >= 3 && memcmp(ctx->next, "\xEF\xBB\xBF", 3) == 0)
+        watch_line(ctx, ctx->next + 3, len - 3); /* a UTF-8 BOM, which inih skips too */
+    else
+        watch_line(ctx, ctx->next, len);
 
     size_t copy = ctx->line_too_long ? fits : len;
     memcpy(str, ctx->next, copy);

@@ -136,6 +136,25 @@ static bool copy_name(char *dst, size_t cap, const char *src)
     return true;
 }
 
+static bool val_starts_with(const mr_val *v, const char *prefix)
+{
+    size_t len = 0;
+    const char *text = mr_val_str(v, &len);
+    size_t plen = strlen(prefix);
+    return text != NULL && len >= plen && memcmp(text, prefix, plen) == 0;
+}
+
+/* XGROUP CREATE at the start of the stream; an existing group is fine. */
+static int consumer_create_group(mr_consumer *c)
+{
+    const char *argv[] = {"XGROUP", "CREATE", c->stream, c->group, "0", "MKSTREAM"};
+    mr_val *v = mr_store_cmdv(c->store, 6, argv, NULL);
+    bool ok = v != NULL && (!mr_val_is_error(v) || val_starts_with(v, "BUSYGROUP"));
+    mr_val_free(&v);
+    c->group_ready = ok;
+    return ok ? 0 : -1;
+}
+
 mr_consumer *mr_consumer_new(mr_store *store, const char *region, const char *group,
                              const char *consumer, const mr_consumer_opts *opts)
 {
@@ -166,7 +185,7 @@ mr_consumer *mr_consumer_new(mr_store *store, const char *region, const char *gr
     strcpy(c->claim_cursor, "0-0");
     c->next_claim_ms = mr_mono_ms();
     /* best effort now; mr_consumer_next() tries again while Redis is away */
-    c->group_ready = false;
+    consumer_create_group(c);
     return c;
 }
 
@@ -184,25 +203,6 @@ const char *mr_consumer_region(const mr_consumer *c) { return c->region; }
 int mr_consumer_dedupe_key(const mr_consumer *c, const char *entry_id, char *buf, size_t cap)
 {
     return mr_key(buf, cap, c->region, "done:%s:%s", c->group, entry_id);
-}
-
-static bool val_starts_with(const mr_val *v, const char *prefix)
-{
-    size_t len = 0;
-    const char *text = mr_val_str(v, &len);
-    size_t plen = strlen(prefix);
-    return text != NULL && len >= plen && memcmp(text, prefix, plen) == 0;
-}
-
-/* XGROUP CREATE at the start of the stream; an existing group is fine. */
-static int consumer_create_group(mr_consumer *c)
-{
-    const char *argv[] = {"XGROUP", "CREATE", c->stream, c->group, "0", "MKSTREAM"};
-    mr_val *v = mr_store_cmdv(c->store, 6, argv, NULL);
-    bool ok = v != NULL && (!mr_val_is_error(v) || val_starts_with(v, "BUSYGROUP"));
-    mr_val_free(&v);
-    c->group_ready = ok;
-    return ok ? 0 : -1;
 }
 
 /* The group vanished (stream deleted, data lost): create it again next
@@ -341,11 +341,16 @@ static int consumer_fetch(mr_consumer *c, int block_ms)
 {
     if (!c->group_ready && consumer_create_group(c) != 0)
         return -1;
-    int rc;
-    if (c->reading_history && (rc = consumer_read_history(c)) != 0)
-        return rc;
-    if (mr_mono_ms() >= c->next_claim_ms && (rc = consumer_claim(c)) != 0)
-        return rc;
+    if (c->reading_history) {
+        int rc = consumer_read_history(c);
+        if (rc != 0)
+            return rc;
+    }
+    if (mr_mono_ms() >= c->next_claim_ms) {
+        int rc = consumer_claim(c);
+        if (rc != 0)
+            return rc;
+    }
     return consumer_read_new(c, block_ms);
 }
 

@@ -135,10 +135,12 @@ void mr_log(mr_log_level level, const char *event, const char *fmt, ...) {
            log_component, mr_log_quote(event ? event : "none", quoted_event, sizeof(quoted_event)));
     if (fmt != NULL && fmt[0] != '\0') {
         va_list ap;
+        size_t before = len;
         append(record, sizeof(record), &len, " ");
         va_start(ap, fmt);
         append_v(record, sizeof(record), &len, fmt, ap);
         va_end(ap);
+        if (len == before + 1) len = before; /* the pairs came out empty */
     }
     record[len++] = '\n';
     write_record(record, len);

@@ -19,6 +19,7 @@
 
 #include <hiredis/hiredis.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +73,39 @@ static struct timeval timeval_from_ms(int ms)
     return tv;
 }
 
+/* hiredis sends with write(2), which raises SIGPIPE when the server has
+ * closed the connection, and a library must not kill its process for
+ * that. So every hiredis call that may write runs with SIGPIPE blocked in
+ * this thread, and a SIGPIPE it raised is consumed before unblocking (one
+ * that was already pending is left alone). */
+typedef struct {
+    sigset_t old_mask;
+    bool was_pending;
+} sigpipe_guard;
+
+static void sigpipe_guard_begin(sigpipe_guard *g)
+{
+    sigset_t pipe_only, pending;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    sigpending(&pending);
+    g->was_pending = sigismember(&pending, SIGPIPE) == 1;
+    pthread_sigmask(SIG_BLOCK, &pipe_only, &g->old_mask);
+}
+
+static void sigpipe_guard_end(sigpipe_guard *g)
+{
+    sigset_t pipe_only, pending;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    sigpending(&pending);
+    if (!g->was_pending && sigismember(&pending, SIGPIPE) == 1) {
+        struct timespec no_wait = {0, 0};
+        sigtimedwait(&pipe_only, NULL, &no_wait);
+    }
+    pthread_sigmask(SIG_SETMASK, &g->old_mask, NULL);
+}
+
 /* Frees the context after a failure, keeping its error text. */
 static void store_drop_connection(mr_store *s, const char *what)
 {
@@ -88,7 +122,10 @@ static void store_drop_connection(mr_store *s, const char *what)
 static bool setup_command(mr_store *s, redisContext *ctx, const char *what, int argc,
                           const char **argv)
 {
+    sigpipe_guard guard;
+    sigpipe_guard_begin(&guard);
     redisReply *r = redisCommandArgv(ctx, argc, argv, NULL);
+    sigpipe_guard_end(&guard);
     bool ok = r != NULL && r->type != REDIS_REPLY_ERROR;
     if (r == NULL)
         snprintf(s->connect_cause, sizeof s->connect_cause, "%s: %s", what, ctx->errstr);
@@ -156,7 +193,11 @@ static bool store_ensure_connected(mr_store *s)
 static mr_val *store_read_reply(mr_store *s)
 {
     void *reply = NULL;
-    if (redisGetReply(s->ctx, &reply) != REDIS_OK) {
+    sigpipe_guard guard;
+    sigpipe_guard_begin(&guard);
+    int rc = redisGetReply(s->ctx, &reply);
+    sigpipe_guard_end(&guard);
+    if (rc != REDIS_OK) {
         store_drop_connection(s, "read");
         return NULL;
     }

@@ -38,7 +38,8 @@ static void test_every_code_round_trips(void **state) {
 static void test_names_match_the_proto_enum(void **state) {
     (void)state;
     for (int code = MR_OK; code <= MR_UNAVAILABLE; code++) {
-        const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(&medrep__code__descriptor, code);
+        const ProtobufCEnumValue *v =
+            protobuf_c_enum_descriptor_get_value(&medrep__code__descriptor, code);
         assert_non_null(v);
         assert_string_equal(mr_code_name(code), v->name);
     }

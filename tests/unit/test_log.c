@@ -104,7 +104,7 @@ static void test_quote_truncates_and_keeps_closing_quote(void **state) {
     (void)state;
     char buf[8];
     assert_string_equal(mr_log_quote("abcdefghijk", buf, sizeof(buf)), "abcdefg");
-    assert_string_equal(mr_log_quote("abc defghijk", buf, sizeof(buf)), "\"abc de\"");
+    assert_string_equal(mr_log_quote("abc defghijk", buf, sizeof(buf)), "\"abc d\"");
     /* an escape is never cut in half */
     assert_string_equal(mr_log_quote("abcd\"efg", buf, sizeof(buf)), "\"abcd\"");
     char tiny[2];
@@ -125,11 +125,10 @@ static void test_record_format(void **state) {
     char *out = capture_end(&c);
 
     regex_t re;
-    assert_int_equal(regcomp(&re,
-                             "^ts=[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z "
-                             "level=info comp=scoring-3f2a event=worker_ready service=scoring n=3\n$",
-                             REG_EXTENDED),
-                     0);
+    const char *pattern =
+        "^ts=[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z "
+        "level=info comp=scoring-3f2a event=worker_ready service=scoring n=3\n$";
+    assert_int_equal(regcomp(&re, pattern, REG_EXTENDED), 0);
     int match = regexec(&re, out, 0, NULL, 0);
     regfree(&re);
     if (match != 0) fprintf(stderr, "got: %s", out);
@@ -171,7 +170,7 @@ static void test_component_and_event_are_quoted(void **state) {
     mr_info("bare", "%s", "");
     char *out = capture_end(&c);
     assert_non_null(strstr(out, " comp=\"my comp\" event=\"odd event\" k=v\n"));
-    assert_non_null(strstr(out, " event=bare \n") == NULL ? strstr(out, " event=bare") : NULL);
+    assert_non_null(strstr(out, " event=bare\n"));
     free(out);
     mr_log_init(NULL, MR_LOG_INFO);
     capture_start(&c);
