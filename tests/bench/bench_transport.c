@@ -564,7 +564,7 @@ static long parse_number(const char *text, long min, long max)
 static void parse_args(int argc, char **argv, bench_opts *o)
 {
     *o = (bench_opts){.requests = 200000, .calls = -1, .size = 64, .window = 256, .credits = 128};
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) {
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(argv[i], "--requests") == 0)
             o->requests = parse_number(value, 1, 100000000);
@@ -578,7 +578,6 @@ static void parse_args(int argc, char **argv, bench_opts *o)
             o->credits = (int)parse_number(value, 1, MDP_MAX_CREDITS);
         else
             usage();
-        i++;
     }
     if (o->calls < 0)
         o->calls = o->requests / 10 > 0 ? o->requests / 10 : 1;
