@@ -2,7 +2,8 @@
  * processes: a request takes effect once and its retry gets the stored
  * reply; clear errors for unknown services, methods and regions, bad
  * payloads and passed deadlines; Status of one named instance; the
- * client's bound on requests in flight. */
+ * client's bound on requests in flight, and the broker's bound on what
+ * one client may have outstanding. */
 // ctest-label: integration
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,7 +24,7 @@ static int setup(void **state)
 {
     (void)state;
     const char *regions[] = {"north", NULL};
-    if (h_stack_start(&stack, 1, regions, NULL) != 0)
+    if (h_stack_start(&stack, 1, regions, "[broker]\nmax_per_client = 4\n") != 0)
         return -1;
     if (h_stack_start_service(&stack, "test-counter", "counter-a", NULL) < 0 ||
         h_stack_wait_workers(&stack, "counter", 1, 10000) != 0)
@@ -156,6 +157,32 @@ static void test_client_bounds_requests_in_flight(void **state)
     mr_client_free(&small);
 }
 
+static void test_broker_bounds_requests_per_client(void **state)
+{
+    (void)state;
+    mr_client *greedy = h_stack_client(&stack, 10, 5000);
+    for (uint64_t i = 0; i < 10; i++) {
+        uint8_t buf[64];
+        Medrep__Request req;
+        h_probe_request(&req, "Sleep", "north", 100, buf);
+        assert_int_equal(mr_client_submit(greedy, "counter", &req, 5000, i), 0);
+    }
+    int ok = 0, exhausted = 0, done = 0;
+    while (done < 10) {
+        uint64_t tag;
+        Medrep__Reply *reply;
+        if (mr_client_poll(greedy, 1000, &tag, &reply) != 1)
+            continue;
+        ok += reply->status->code == MEDREP__CODE__OK;
+        exhausted += reply->status->code == MEDREP__CODE__RESOURCE_EXHAUSTED;
+        medrep__reply__free_unpacked(reply, NULL);
+        done++;
+    }
+    assert_int_equal(ok, 4);
+    assert_int_equal(exhausted, 6);
+    mr_client_free(&greedy);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -164,6 +191,7 @@ int main(void)
         cmocka_unit_test(test_deadline_is_reported),
         cmocka_unit_test(test_status_of_named_instance),
         cmocka_unit_test(test_client_bounds_requests_in_flight),
+        cmocka_unit_test(test_broker_bounds_requests_per_client),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
