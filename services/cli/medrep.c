@@ -1,24 +1,27 @@
-/* medrep.c: the command-line client for people and scripts.
+/* medrep.c: the command-line client for people and scripts. Parses the
+ * global options, finds the subcommand in the table below and runs it.
  *
- *   medrep [--config FILE] status [--json]      every instance of every service
- *   medrep [--config FILE] watch [--count N] [--topic PREFIX]
- *                                               the live event feed
+ *   medrep [--config FILE] [--region R] [--json] COMMAND [args]
+ *   medrep COMMAND --help
  *
  * The broker endpoint comes from [broker] endpoint (default
- * tcp://127.0.0.1:5555), the feed from [feed] endpoint. Exit status: 0 on
- * success, 1 when something answered with an error, 2 on bad usage. */
+ * tcp://127.0.0.1:5555). Exit status: 0 success, 1 an error answered by
+ * the system, 2 bad usage. */
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <zmq.h>
 
-#include "clock.h"
-#include "config.h"
-#include "errors.h"
-#include "events.h"
-#include "transport.h"
+#include "cli.h"
+
+/* Every subcommand; add new ones here. */
+static const cli_command *const commands[] = {
+    &cli_cmd_status,
+    &cli_cmd_watch,
+};
+
+#define COMMAND_COUNT (sizeof commands / sizeof commands[0])
 
 static volatile sig_atomic_t interrupted;
 
@@ -28,203 +31,129 @@ static void on_signal(int sig)
     interrupted = 1;
 }
 
+bool cli_interrupted(void)
+{
+    return interrupted != 0;
+}
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("medrep: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+mr_client *cli_client(cli_ctx *ctx)
+{
+    if (!ctx->client) {
+        mr_client_opts opts = {
+            .broker = mr_config_str(ctx->cfg, "broker", "endpoint", "tcp://127.0.0.1:5555")};
+        ctx->client = mr_client_new(&opts);
+        if (!ctx->client)
+            cli_error("cannot connect to the broker at %s", opts.broker);
+    }
+    return ctx->client;
+}
+
 static void usage(void)
 {
-    fprintf(stderr,
-            "usage: medrep [--config FILE] COMMAND [options]\n"
-            "commands:\n"
-            "  status [--json]                  every instance of every service, and how it is\n"
-            "  watch [--count N] [--topic P]    print events from the live feed as they happen\n"
-            "                                   (topic prefix like 'north.' or 'north.call_logged')\n"
-            "options:\n"
-            "  --config FILE   configuration (default: $MEDREP_CONFIG)\n");
+    fprintf(stderr, "usage: medrep [--config FILE] [--region R] [--json] COMMAND [args]\n"
+                    "commands:\n");
+    for (size_t i = 0; i < COMMAND_COUNT; i++)
+        fprintf(stderr, "  %-12s %s\n", commands[i]->name, commands[i]->summary);
+    fprintf(stderr, "options:\n"
+                    "  --config FILE   configuration (default: $MEDREP_CONFIG)\n"
+                    "  --region R      the region to act on (default: the first configured)\n"
+                    "  --json          machine-readable output\n"
+                    "`medrep COMMAND --help` tells more.\n");
 }
 
-/* ---- status ---- */
-
-static Medrep__WorkerListReply *list_workers(mr_client *c, char *msg, size_t cap)
+static const cli_command *find_command(const char *name)
 {
-    Medrep__WorkerListRequest all = MEDREP__WORKER_LIST_REQUEST__INIT;
-    Medrep__WorkerListReply *list = NULL;
-    int code = mr_client_rpc(c, "broker", "Workers", NULL, NULL, &all.base,
-                             &medrep__worker_list_reply__descriptor, (ProtobufCMessage **)&list,
-                             3000, msg, cap);
-    return code == MR_OK ? list : NULL;
+    for (size_t i = 0; i < COMMAND_COUNT; i++)
+        if (strcmp(commands[i]->name, name) == 0)
+            return commands[i];
+    return NULL;
 }
 
-/* Status of one instance; NULL with msg on failure. */
-static Medrep__StatusReply *instance_status(mr_client *c, const char *service,
-                                            const char *instance, char *msg, size_t cap)
+/* Global options may stand before or after the command; what remains is
+ * handed to the command in order. Returns the command's index in argv or
+ * -1 on bad usage. */
+static int parse_globals(int argc, char **argv, const char **config_path, const char **region,
+                         bool *json, char **rest, int *rest_count)
 {
-    Medrep__Request req = MEDREP__REQUEST__INIT;
-    req.method = "Status";
-    req.target_instance = (char *)instance;
-    Medrep__Reply *reply = mr_client_call(c, service, &req, 3000);
-    Medrep__StatusReply *st = NULL;
-    if (reply && reply->status && (int)reply->status->code != MR_OK)
-        snprintf(msg, cap, "%s: %s", mr_code_name(reply->status->code),
-                 reply->status->message ? reply->status->message : "");
-    else if (reply)
-        st = medrep__status_reply__unpack(NULL, reply->payload.len, reply->payload.data);
-    if (reply)
-        medrep__reply__free_unpacked(reply, NULL);
-    return st;
-}
-
-static void print_status_row(const Medrep__WorkerInfo *w, const Medrep__StatusReply *st,
-                             const char *error, bool json, bool first)
-{
-    if (json) {
-        printf("%s\n  {\"service\": \"%s\", \"instance\": \"%s\"", first ? "" : ",", w->service,
-               w->instance);
-        if (st)
-            printf(", \"version\": \"%s\", \"uptime_ms\": %lld, \"requests\": %lld, "
-                   "\"p50_us\": %lld, \"p99_us\": %lld, \"events\": %lld, \"redis\": \"%s\"}",
-                   st->version, (long long)st->uptime_ms, (long long)st->requests_served,
-                   (long long)st->handler_p50_us, (long long)st->handler_p99_us,
-                   (long long)st->events_handled, st->redis_state);
+    int command_at = -1;
+    *rest_count = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            *config_path = argv[++i];
+        else if (strcmp(argv[i], "--region") == 0 && i + 1 < argc)
+            *region = argv[++i];
+        else if (strcmp(argv[i], "--json") == 0)
+            *json = true;
+        else if (command_at < 0 && argv[i][0] != '-')
+            command_at = i;
+        else if (command_at >= 0)
+            rest[(*rest_count)++] = argv[i];
         else
-            printf(", \"error\": \"%s\"}", error);
-        return;
+            return -1;
     }
-    if (!st) {
-        printf("%-11s %-34s %s\n", w->service, w->instance, error);
-        return;
-    }
-    printf("%-11s %-34s %-7s %8.1fs %9lld %7lld %7lld %8lld  %s\n", w->service, w->instance,
-           st->version, (double)st->uptime_ms / 1000.0, (long long)st->requests_served,
-           (long long)st->handler_p50_us, (long long)st->handler_p99_us,
-           (long long)st->events_handled, st->redis_state);
+    return command_at;
 }
 
-static int cmd_status(mr_client *c, int argc, char **argv)
+static const char *first_region(const mr_config *cfg, char *buf, size_t cap)
 {
-    bool json = argc > 0 && strcmp(argv[0], "--json") == 0;
-    char msg[512];
-    Medrep__WorkerListReply *list = list_workers(c, msg, sizeof msg);
-    if (!list) {
-        fprintf(stderr, "medrep: the broker did not answer: %s\n", msg);
-        return 1;
-    }
-    int failures = 0;
-    if (json)
-        printf("[");
-    else
-        printf("%-11s %-34s %-7s %9s %9s %7s %7s %8s  %s\n", "SERVICE", "INSTANCE", "VERSION",
-               "UPTIME", "REQUESTS", "P50us", "P99us", "EVENTS", "REDIS");
-    for (size_t i = 0; i < list->n_workers; i++) {
-        Medrep__WorkerInfo *w = list->workers[i];
-        Medrep__StatusReply *st = instance_status(c, w->service, w->instance, msg, sizeof msg);
-        failures += st == NULL;
-        print_status_row(w, st, msg, json, i == 0);
-        if (st)
-            medrep__status_reply__free_unpacked(st, NULL);
-    }
-    if (json)
-        printf("\n]\n");
-    else
-        printf("%zu instance(s)\n", list->n_workers);
-    medrep__worker_list_reply__free_unpacked(list, NULL);
-    return failures ? 1 : 0;
-}
-
-/* ---- watch ---- */
-
-static void print_event(const char *topic, const Medrep__Event *ev)
-{
-    time_t secs = (time_t)(ev->occurred_ms / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    char when[32];
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    printf("%s  %-28s id=%s source=%s\n", when, topic, ev->event_id ? ev->event_id : "-",
-           ev->source ? ev->source : "-");
-    fflush(stdout);
-}
-
-static int cmd_watch(const mr_config *cfg, int argc, char **argv)
-{
-    long count = -1;
-    const char *topic = "";
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--count") == 0 && i + 1 < argc)
-            count = atol(argv[++i]);
-        else if (strcmp(argv[i], "--topic") == 0 && i + 1 < argc)
-            topic = argv[++i];
-        else {
-            usage();
-            return 2;
-        }
-    }
-    const char *endpoint = mr_config_get(cfg, "feed", "endpoint");
-    if (!endpoint) {
-        fprintf(stderr, "medrep: no [feed] endpoint in the configuration\n");
-        return 2;
-    }
-    void *ctx = zmq_ctx_new();
-    void *sub = zmq_socket(ctx, ZMQ_SUB);
-    mr_zmq_harden(sub, MR_DEFAULT_MAX_MSG);
-    zmq_setsockopt(sub, ZMQ_SUBSCRIBE, topic, strlen(topic));
-    zmq_connect(sub, endpoint);
-    long seen = 0;
-    while (!interrupted && (count < 0 || seen < count)) {
-        zmq_pollitem_t item = {sub, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&item, 1, 200) <= 0)
-            continue;
-        mr_frames f;
-        int n = mr_zmq_recv_frames(sub, &f, ZMQ_DONTWAIT);
-        if (n == 2) {
-            Medrep__Event *ev = medrep__event__unpack(NULL, f.frames[1].size, f.frames[1].data);
-            char name[128];
-            snprintf(name, sizeof name, "%.*s", (int)f.frames[0].size, (const char *)f.frames[0].data);
-            if (ev) {
-                print_event(name, ev);
-                medrep__event__free_unpacked(ev, NULL);
-                seen++;
-            }
-        }
-        if (n > 0)
-            mr_zmq_frames_close(&f);
-    }
-    zmq_close(sub);
-    zmq_ctx_term(ctx);
-    return 0;
+    mr_region_cfg regions[64];
+    char err[256];
+    int n = mr_config_regions(cfg, regions, 64, err, sizeof err);
+    if (n <= 0)
+        return NULL;
+    snprintf(buf, cap, "%s", regions[0].name);
+    return buf;
 }
 
 int main(int argc, char **argv)
 {
-    const char *config_path = getenv("MEDREP_CONFIG");
-    int i = 1;
-    if (i + 1 < argc && strcmp(argv[i], "--config") == 0) {
-        config_path = argv[i + 1];
-        i += 2;
-    }
-    if (i >= argc || strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         usage();
-        return i >= argc ? 2 : 0;
+        return 0;
     }
-    char err[512];
+    const char *config_path = getenv("MEDREP_CONFIG");
+    const char *region = NULL;
+    bool json = false;
+    char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    int rest_count = 0;
+    int at = rest ? parse_globals(argc, argv, &config_path, &region, &json, rest, &rest_count) : -1;
+    const cli_command *cmd = at > 0 ? find_command(argv[at]) : NULL;
+    if (!cmd) {
+        if (at > 0 && strcmp(argv[at], "help") != 0)
+            cli_error("unknown command '%s'", argv[at]);
+        usage();
+        free(rest);
+        return at > 0 && strcmp(argv[at], "help") == 0 ? 0 : 2;
+    }
+    if (rest_count > 0 && (strcmp(rest[0], "--help") == 0 || strcmp(rest[0], "-h") == 0)) {
+        fputs(cmd->usage, stdout);
+        free(rest);
+        return 0;
+    }
+    char err[512], region_buf[40];
     mr_config *cfg = mr_config_load(config_path, err, sizeof err);
     if (!cfg) {
-        fprintf(stderr, "medrep: %s\n", err);
+        cli_error("%s", err);
+        free(rest);
         return 2;
     }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    const char *command = argv[i++];
-    int rc;
-    if (strcmp(command, "watch") == 0) {
-        rc = cmd_watch(cfg, argc - i, argv + i);
-    } else if (strcmp(command, "status") == 0) {
-        mr_client_opts opts = {.broker = mr_config_str(cfg, "broker", "endpoint", "tcp://127.0.0.1:5555")};
-        mr_client *c = mr_client_new(&opts);
-        rc = c ? cmd_status(c, argc - i, argv + i) : 1;
-        mr_client_free(&c);
-    } else {
-        fprintf(stderr, "medrep: unknown command '%s'\n", command);
-        usage();
-        rc = 2;
-    }
+    cli_ctx ctx = {.cfg = cfg, .json = json,
+                   .region = region ? region : first_region(cfg, region_buf, sizeof region_buf)};
+    int rc = cmd->run(&ctx, rest_count, rest);
+    mr_client_free(&ctx.client);
     mr_config_free(&cfg);
+    free(rest);
     return rc;
 }

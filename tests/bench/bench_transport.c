@@ -34,8 +34,10 @@
 #include "errors.h"
 #include "transport.h"
 
-#define CALL_TIMEOUT_MS 60000
-#define ATTEMPT_TIMEOUT_MS 30000
+#define CALL_TIMEOUT_MS 20000
+#define ATTEMPT_TIMEOUT_MS 10000
+#define BLOCKS 5                /* raw and broker measurements alternate in blocks */
+#define MAX_WORKERS 2
 
 typedef struct {
     long requests;      /* pipelined requests per throughput figure */
@@ -143,10 +145,18 @@ static void broker_stop(void)
     }
 }
 
+/* Only async-signal-safe calls here. */
 static void on_signal(int sig)
 {
-    if (broker_pid > 0)
+    if (broker_pid > 0) {
         kill(broker_pid, SIGKILL);
+        waitpid(broker_pid, NULL, 0);
+    }
+    if (work_dir[0]) {
+        unlink(broker_config);
+        unlink(broker_log);
+        rmdir(work_dir);
+    }
     signal(sig, SIG_DFL);
     raise(sig);
 }
@@ -348,32 +358,26 @@ static void check_reply(Medrep__Reply *reply, size_t payload_size)
     medrep__reply__free_unpacked(reply, NULL);
 }
 
-/* Lock-step round trips: `count` calls, latency percentiles in us. */
-static void broker_rtt(mr_client *c, ProtobufCBinaryData payload, long warmup, long count,
-                       double *p50, double *p99)
+/* Lock-step round trips: `count` calls, each one's time in us written
+ * to samples (NULL: warm-up, not recorded). */
+static void broker_rtt(mr_client *c, ProtobufCBinaryData payload, long count, int64_t *samples)
 {
-    int64_t *samples = malloc((size_t)count * sizeof *samples);
-    if (!samples)
-        fail("out of memory");
     Medrep__Request req;
     request_init(&req, payload);
-    for (long i = -warmup; i < count; i++) {
+    for (long i = 0; i < count; i++) {
         request_renew(&req);
         int64_t start = mr_mono_us();
         Medrep__Reply *reply = mr_client_call(c, "echo", &req, CALL_TIMEOUT_MS);
         int64_t took = mr_mono_us() - start;
         check_reply(reply, payload.len);
-        if (i >= 0)
+        if (samples)
             samples[i] = took;
     }
-    *p50 = percentile(samples, (size_t)count, 50);
-    *p99 = percentile(samples, (size_t)count, 99);
-    free(samples);
 }
 
 /* Pipelined: `count` requests with at most `window` in flight. Returns
- * requests per second. */
-static double broker_rate(mr_client *c, ProtobufCBinaryData payload, long count, int window)
+ * the time it took in us. */
+static int64_t broker_burst(mr_client *c, ProtobufCBinaryData payload, long count, int window)
 {
     Medrep__Request req;
     request_init(&req, payload);
@@ -393,8 +397,7 @@ static double broker_rate(mr_client *c, ProtobufCBinaryData payload, long count,
             completed++;
         }
     }
-    int64_t took = mr_mono_us() - start;
-    return (double)count * 1e6 / (double)(took > 0 ? took : 1);
+    return mr_mono_us() - start;
 }
 
 /* Waits until the broker lists `want` echo workers (its "Workers" method). */
@@ -497,29 +500,26 @@ static void raw_recv(void *sock, void *buf, size_t len)
         fail("raw echo came back with another size");
 }
 
-static void raw_rtt(void *sock, const uint8_t *msg, size_t len, long warmup, long count,
-                    double *p50, double *p99)
+/* Lock-step round trips; samples as in broker_rtt. */
+static void raw_rtt(void *sock, const uint8_t *msg, size_t len, long count, int64_t *samples)
 {
-    int64_t *samples = malloc((size_t)count * sizeof *samples);
-    uint8_t *back = malloc(len);
-    if (!samples || !back)
+    uint8_t *back = malloc(len ? len : 1);
+    if (!back)
         fail("out of memory");
-    for (long i = -warmup; i < count; i++) {
+    for (long i = 0; i < count; i++) {
         int64_t start = mr_mono_us();
         raw_send(sock, msg, len);
         raw_recv(sock, back, len);
-        if (i >= 0)
+        if (samples)
             samples[i] = mr_mono_us() - start;
     }
-    *p50 = percentile(samples, (size_t)count, 50);
-    *p99 = percentile(samples, (size_t)count, 99);
-    free(samples);
     free(back);
 }
 
-static double raw_rate(void *sock, const uint8_t *msg, size_t len, long count, int window)
+/* Pipelined; returns the time it took in us. */
+static int64_t raw_burst(void *sock, const uint8_t *msg, size_t len, long count, int window)
 {
-    uint8_t *back = malloc(len);
+    uint8_t *back = malloc(len ? len : 1);
     if (!back)
         fail("out of memory");
     long sent = 0, received = 0;
@@ -532,9 +532,8 @@ static double raw_rate(void *sock, const uint8_t *msg, size_t len, long count, i
         raw_recv(sock, back, len);
         received++;
     }
-    int64_t took = mr_mono_us() - start;
     free(back);
-    return (double)count * 1e6 / (double)(took > 0 ? took : 1);
+    return mr_mono_us() - start;
 }
 
 /* ---- Main ---- */
@@ -596,61 +595,118 @@ static size_t packed_request_size(ProtobufCBinaryData payload)
     return medrep__request__get_packed_size(&req);
 }
 
+/* Everything one run measures with: the raw pair and the broker path,
+ * both up at once so that their measurements can alternate. */
 typedef struct {
-    double rtt_p50, rtt_p99, rate;
-} figures;
+    const bench_opts *o;
+    ProtobufCBinaryData payload;
+    uint8_t *msg;               /* the raw message, as large as a packed request */
+    size_t msg_len;
+    raw_echo echo;
+    void *raw_ctx;
+    void *dealer;
+    mr_client *client;
+    char endpoint[64];          /* the broker's */
+    echo_worker workers[MAX_WORKERS];
+    int worker_count;
+} bench;
 
-static figures measure_raw(const bench_opts *o, size_t msg_len)
+/* Starts one more echo worker and waits until the broker lists it. */
+static void bench_add_worker(bench *b)
 {
-    figures f;
-    raw_echo re;
-    raw_echo_start(&re);
-    void *ctx = zmq_ctx_new();
-    void *dealer = zmq_socket(ctx, ZMQ_DEALER);
-    int linger = 0;
-    zmq_setsockopt(dealer, ZMQ_LINGER, &linger, sizeof linger);
-    if (zmq_connect(dealer, re.endpoint) != 0)
-        fail("raw: cannot connect");
-    uint8_t *msg = calloc(1, msg_len ? msg_len : 1);
-    if (!msg)
-        fail("out of memory");
-    raw_rtt(dealer, msg, msg_len, o->warmup, o->calls, &f.rtt_p50, &f.rtt_p99);
-    raw_rate(dealer, msg, msg_len, o->warmup, o->window);
-    f.rate = raw_rate(dealer, msg, msg_len, o->requests, o->window);
-    free(msg);
-    zmq_close(dealer);
-    zmq_ctx_term(ctx);
-    raw_echo_stop(&re);
-    return f;
+    if (b->worker_count == MAX_WORKERS)
+        fail("too many workers");
+    echo_worker_start(&b->workers[b->worker_count], b->endpoint, b->worker_count + 1,
+                      b->o->credits);
+    b->worker_count++;
+    wait_for_workers(b->client, b->worker_count);
 }
 
-/* Through the broker: round trips and rate with one worker, then the rate
- * with two. */
-static void measure_broker(const bench_opts *o, ProtobufCBinaryData payload, figures *one,
-                           double *rate_two, uint64_t *retries)
+static void bench_start(bench *b, const bench_opts *o, ProtobufCBinaryData payload, size_t msg_len)
 {
+    memset(b, 0, sizeof *b);
+    b->o = o;
+    b->payload = payload;
+    b->msg_len = msg_len;
+    b->msg = calloc(1, msg_len ? msg_len : 1);
+    if (!b->msg)
+        fail("out of memory");
+    raw_echo_start(&b->echo);
+    b->raw_ctx = zmq_ctx_new();
+    b->dealer = zmq_socket(b->raw_ctx, ZMQ_DEALER);
+    int linger = 0;
+    zmq_setsockopt(b->dealer, ZMQ_LINGER, &linger, sizeof linger);
+    if (zmq_connect(b->dealer, b->echo.endpoint) != 0)
+        fail("raw: cannot connect");
+
     char endpoint[64];
     broker_start(endpoint, sizeof endpoint);
     mr_client_opts copts = {.broker = endpoint, .max_inflight = o->window,
                             .attempt_timeout_ms = ATTEMPT_TIMEOUT_MS};
-    mr_client *c = mr_client_new(&copts);
-    if (!c)
+    b->client = mr_client_new(&copts);
+    if (!b->client)
         fail("cannot create the client");
-    echo_worker workers[2];
-    echo_worker_start(&workers[0], endpoint, 1, o->credits);
-    wait_for_workers(c, 1);
-    broker_rtt(c, payload, o->warmup, o->calls, &one->rtt_p50, &one->rtt_p99);
-    broker_rate(c, payload, o->warmup, o->window);
-    one->rate = broker_rate(c, payload, o->requests, o->window);
-    echo_worker_start(&workers[1], endpoint, 2, o->credits);
-    wait_for_workers(c, 2);
-    broker_rate(c, payload, o->warmup, o->window);
-    *rate_two = broker_rate(c, payload, o->requests, o->window);
-    *retries = mr_client_retries(c);
-    mr_client_free(&c);
-    echo_worker_stop(&workers[0]);
-    echo_worker_stop(&workers[1]);
+    snprintf(b->endpoint, sizeof b->endpoint, "%s", endpoint);
+    bench_add_worker(b);
+}
+
+static void bench_stop(bench *b)
+{
+    mr_client_free(&b->client);
+    for (int i = 0; i < b->worker_count; i++)
+        echo_worker_stop(&b->workers[i]);
     broker_stop();
+    zmq_close(b->dealer);
+    zmq_ctx_term(b->raw_ctx);
+    raw_echo_stop(&b->echo);
+    free(b->msg);
+}
+
+typedef struct {
+    double p50, p99;
+} percentiles;
+
+/* Round trips, raw and through the broker, in alternating blocks so that
+ * the machine's noise falls on both alike. */
+static void measure_rtt(bench *b, percentiles *raw, percentiles *broker)
+{
+    const bench_opts *o = b->o;
+    long per_block = o->calls / BLOCKS > 0 ? o->calls / BLOCKS : 1;
+    long total = per_block * BLOCKS;
+    int64_t *raw_samples = malloc((size_t)total * sizeof *raw_samples);
+    int64_t *broker_samples = malloc((size_t)total * sizeof *broker_samples);
+    if (!raw_samples || !broker_samples)
+        fail("out of memory");
+    raw_rtt(b->dealer, b->msg, b->msg_len, o->warmup, NULL);
+    broker_rtt(b->client, b->payload, o->warmup, NULL);
+    for (int i = 0; i < BLOCKS; i++) {
+        raw_rtt(b->dealer, b->msg, b->msg_len, per_block, raw_samples + i * per_block);
+        broker_rtt(b->client, b->payload, per_block, broker_samples + i * per_block);
+    }
+    raw->p50 = percentile(raw_samples, (size_t)total, 50);
+    raw->p99 = percentile(raw_samples, (size_t)total, 99);
+    broker->p50 = percentile(broker_samples, (size_t)total, 50);
+    broker->p99 = percentile(broker_samples, (size_t)total, 99);
+    free(raw_samples);
+    free(broker_samples);
+}
+
+/* Pipelined rates (per second), raw and through the broker, alternating
+ * in blocks. */
+static void measure_rate(bench *b, double *raw, double *broker)
+{
+    const bench_opts *o = b->o;
+    long per_block = o->requests / BLOCKS > 0 ? o->requests / BLOCKS : 1;
+    raw_burst(b->dealer, b->msg, b->msg_len, o->warmup, o->window);
+    broker_burst(b->client, b->payload, o->warmup, o->window);
+    int64_t raw_us = 0, broker_us = 0;
+    for (int i = 0; i < BLOCKS; i++) {
+        raw_us += raw_burst(b->dealer, b->msg, b->msg_len, per_block, o->window);
+        broker_us += broker_burst(b->client, b->payload, per_block, o->window);
+    }
+    double count = (double)per_block * BLOCKS;
+    *raw = count * 1e6 / (double)(raw_us > 0 ? raw_us : 1);
+    *broker = count * 1e6 / (double)(broker_us > 0 ? broker_us : 1);
 }
 
 static void print_target(const char *words, double value, bool met)
@@ -675,29 +731,35 @@ int main(int argc, char **argv)
     ProtobufCBinaryData payload = {(size_t)o.size, payload_bytes};
     size_t msg_len = packed_request_size(payload);
     printf("# bench transport: %ld lock-step calls, %ld pipelined requests (window %d, "
-           "%d credits a worker), payload %d bytes\n",
-           o.calls, o.requests, o.window, o.credits, o.size);
+           "%d credits a worker), payload %d bytes; raw and broker alternate in %d blocks\n",
+           o.calls, o.requests, o.window, o.credits, o.size, BLOCKS);
     print_figure("msg_bytes", (double)msg_len, "bytes");
 
-    figures raw = measure_raw(&o, msg_len);
-    print_figure("raw_rtt_p50", raw.rtt_p50, "us");
-    print_figure("raw_rtt_p99", raw.rtt_p99, "us");
-    print_figure("raw_rate", raw.rate, "msg/s");
+    bench b;
+    bench_start(&b, &o, payload, msg_len);
+    percentiles raw_rtt, broker_rtt;
+    double raw_1w, rate_1w, raw_2w, rate_2w;
+    measure_rtt(&b, &raw_rtt, &broker_rtt);
+    measure_rate(&b, &raw_1w, &rate_1w);
+    bench_add_worker(&b);
+    measure_rate(&b, &raw_2w, &rate_2w);
+    uint64_t retries = mr_client_retries(b.client);
+    bench_stop(&b);
 
-    figures broker;
-    double rate_two;
-    uint64_t retries;
-    measure_broker(&o, payload, &broker, &rate_two, &retries);
-    print_figure("broker_rtt_p50", broker.rtt_p50, "us");
-    print_figure("broker_rtt_p99", broker.rtt_p99, "us");
-    print_figure("broker_1w_rate", broker.rate, "req/s");
-    print_figure("broker_2w_rate", rate_two, "req/s");
+    double raw_rate = 2 / (1 / raw_1w + 1 / raw_2w);   /* over both phases */
+    print_figure("raw_rtt_p50", raw_rtt.p50, "us");
+    print_figure("raw_rtt_p99", raw_rtt.p99, "us");
+    print_figure("raw_rate", raw_rate, "msg/s");
+    print_figure("broker_rtt_p50", broker_rtt.p50, "us");
+    print_figure("broker_rtt_p99", broker_rtt.p99, "us");
+    print_figure("broker_1w_rate", rate_1w, "req/s");
+    print_figure("broker_2w_rate", rate_2w, "req/s");
     print_figure("client_retries", (double)retries, "requests");
 
-    double rtt_ratio_p50 = broker.rtt_p50 / (raw.rtt_p50 > 0 ? raw.rtt_p50 : 1);
-    double rtt_ratio_p99 = broker.rtt_p99 / (raw.rtt_p99 > 0 ? raw.rtt_p99 : 1);
-    double rate_ratio_1w = broker.rate / raw.rate;
-    double rate_ratio_2w = rate_two / raw.rate;
+    double rtt_ratio_p50 = broker_rtt.p50 / (raw_rtt.p50 > 0 ? raw_rtt.p50 : 1);
+    double rtt_ratio_p99 = broker_rtt.p99 / (raw_rtt.p99 > 0 ? raw_rtt.p99 : 1);
+    double rate_ratio_1w = rate_1w / raw_1w;   /* each against the raw rate of its phase */
+    double rate_ratio_2w = rate_2w / raw_2w;
     print_figure("rtt_ratio_p50", rtt_ratio_p50, "x");
     print_figure("rtt_ratio_p99", rtt_ratio_p99, "x");
     print_figure("rate_ratio_1w", rate_ratio_1w, "x");
