@@ -126,4 +126,32 @@ int mr_md_index(char *buf, size_t cap, const char *kind, const char *id, const c
 long mr_md_list(mr_store *s, const char *region, const char *index, char ***ids);
 void mr_md_free_ids(char **ids, long count);
 
+/* ---- Added by the scoring service (issue 3): generic access for bulk
+ * imports, which read many records in one pipeline. ---- */
+
+typedef enum {
+    MR_MD_PRODUCT = 0, MR_MD_HOSPITAL, MR_MD_DEPARTMENT, MR_MD_CUSTOMER, MR_MD_REP,
+    MR_MD_KIND_COUNT
+} mr_md_kind;
+
+/* "product", "hospital", "dept", "customer", "rep". */
+const char *mr_md_kind_name(mr_md_kind kind);
+/* Writes the record's key "{r:<region>}:md:<kind>:<id>". Length or -1. */
+int mr_md_key(char *buf, size_t cap, const char *region, mr_md_kind kind, const char *id);
+/* Fills the record (an mr_product, mr_hospital, ... matching kind) from an
+ * HGETALL reply of its key: 1 found, 0 empty or not a hash. */
+int mr_md_parse(mr_md_kind kind, const mr_val *hgetall, void *out);
+/* True when a and b (records of kind) would be stored identically. */
+bool mr_md_same(mr_md_kind kind, const void *a, const void *b);
+/* Stages the upsert of a record of any kind (see the typed functions). */
+int mr_md_stage(mr_tx *tx, const char *region, mr_md_kind kind, const void *rec, const void *old);
+/* Sets the field `name` of a record of kind from text, strictly: whole
+ * numbers for integers, decimals for doubles, 1/0/true/false/yes/no for
+ * booleans, prescriber/non_prescriber for the kind; strings longer than
+ * their buffer are refused. 0, -1 unknown field, -2 bad value. */
+int mr_md_set_field(mr_md_kind kind, void *rec, const char *name, const char *text);
+/* "not_listed", "applied", "listed"; parse gives -1 for anything else. */
+const char *mr_listing_name(mr_listing l);
+int mr_listing_parse(const char *text);
+
 #endif

@@ -23,7 +23,7 @@
 
 typedef struct {
     int heartbeat_ms, liveness, credits;
-    long long reply_ttl_ms, events_maxlen;
+    long long reply_ttl_ms, events_maxlen, max_msg;
     int event_block_ms, claim_min_idle_ms, claim_interval_ms;
 } service_settings;
 
@@ -150,32 +150,26 @@ int mr_event_call_emit(mr_event_call *call, Medrep__Event *ev)
 
 /* ---- Settings ---- */
 
+/* A setting of this service: [service@<name>] wins over [service]; the
+ * environment overrides either (see config.h). */
 static int setting_int(const mr_service *svc, const char *key, long long def, long long min,
                        long long max, long long *out, char *err, size_t errcap)
 {
-    const char *scopes[] = {svc->def->name, NULL};
-    const char *text = mr_config_scoped(svc->cfg, "service", key, scopes);
-    if (!text) {
-        *out = def;
-        return 0;
-    }
-    char *end;
-    long long v = strtoll(text, &end, 10);
-    if (end == text || *end != '\0' || v < min || v > max) {
-        snprintf(err, errcap, "[service] %s = '%s' must be a whole number from %lld to %lld", key,
-                 text, min, max);
-        return -1;
-    }
-    *out = v;
-    return 0;
+    char scoped[MDP_MAX_NAME + 16];
+    snprintf(scoped, sizeof scoped, "service@%s", svc->def->name);
+    const char *section = mr_config_get(svc->cfg, scoped, key) ? scoped : "service";
+    return mr_config_int(svc->cfg, section, key, def, min, max, out, err, errcap);
 }
 
 static int read_settings(mr_service *svc, char *err, size_t errcap)
 {
     service_settings *s = &svc->settings;
     long long hb, live, credits, block, idle, interval;
-    if (setting_int(svc, "heartbeat_ms", 1000, 10, 600000, &hb, err, errcap) ||
-        setting_int(svc, "liveness", 3, 1, 100, &live, err, errcap) ||
+    /* heartbeats are the broker's: both sides must use the same values */
+    if (mr_config_int(svc->cfg, "broker", "heartbeat_ms", 1000, 10, 600000, &hb, err, errcap) ||
+        mr_config_int(svc->cfg, "broker", "liveness", 3, 1, 100, &live, err, errcap) ||
+        mr_config_int(svc->cfg, "broker", "max_msg_bytes", MR_DEFAULT_MAX_MSG, 1024, 1 << 30,
+                      &s->max_msg, err, errcap) ||
         setting_int(svc, "credits", 16, 1, MDP_MAX_CREDITS, &credits, err, errcap) ||
         setting_int(svc, "reply_ttl_ms", 86400000LL, 1000, 30LL * 86400000, &s->reply_ttl_ms, err, errcap) ||
         setting_int(svc, "events_maxlen", 10000000, 0, 1LL << 40, &s->events_maxlen, err, errcap) ||
@@ -459,8 +453,11 @@ static void *event_main(void *arg)
         for (size_t i = 0; i < loop->count && !stop_requested; i++) {
             mr_event_entry e = {0};
             int got = mr_consumer_next(loop->consumers[i], block_ms > 0 ? block_ms : 1, &e);
-            if (got == 1 && handle_entry(loop, loop->consumers[i], &e) != 0)
+            if (got == 1 && handle_entry(loop, loop->consumers[i], &e) != 0) {
+                mr_warn("event_not_handled", "entry=%s type=%s region=%s retry=later", e.id,
+                        mr_event_type_name(e.event), mr_consumer_region(loop->consumers[i]));
                 failed = true;
+            }
             if (got < 0)
                 failed = true;
             mr_event_entry_clear(&e);
@@ -469,6 +466,20 @@ static void *event_main(void *arg)
             usleep(200 * 1000);   /* Redis away or a handler failed: pause, then retry */
     }
     return NULL;
+}
+
+static void event_loop_free(event_loop **lp)
+{
+    event_loop *loop = *lp;
+    if (!loop)
+        return;
+    for (size_t i = 0; loop->consumers && i < loop->count; i++)
+        mr_consumer_free(&loop->consumers[i]);
+    free(loop->consumers);
+    mr_tx_free(&loop->tx);
+    mr_store_pool_free(&loop->pool);
+    free(loop);
+    *lp = NULL;
 }
 
 static event_loop *event_loop_new(mr_service *svc, char *err, size_t errcap)
@@ -487,22 +498,14 @@ static event_loop *event_loop_new(mr_service *svc, char *err, size_t errcap)
         const char *region = mr_store_pool_region_name(loop->pool, i);
         loop->consumers[i] = mr_consumer_new(mr_store_pool_get(loop->pool, region), region,
                                              svc->def->name, svc->instance, &opts);
+        if (!loop->consumers[i]) {
+            snprintf(err, errcap, "cannot create the event consumer of region %s", region);
+            loop->count = i;
+            event_loop_free(&loop);
+            return NULL;
+        }
     }
     return loop;
-}
-
-static void event_loop_free(event_loop **lp)
-{
-    event_loop *loop = *lp;
-    if (!loop)
-        return;
-    for (size_t i = 0; loop->consumers && i < loop->count; i++)
-        mr_consumer_free(&loop->consumers[i]);
-    free(loop->consumers);
-    mr_tx_free(&loop->tx);
-    mr_store_pool_free(&loop->pool);
-    free(loop);
-    *lp = NULL;
 }
 
 /* ---- Start and stop ---- */
@@ -527,9 +530,14 @@ static int service_start(mr_service *svc, const mr_cli_args *args, char *err, si
     if (!svc->cfg)
         return -1;
     const char *scopes[] = {svc->def->name, NULL};
-    const char *level = mr_config_scoped(svc->cfg, "service", "log_level", scopes);
+    const char *level_name = mr_config_scoped(svc->cfg, "service", "log_level", scopes);
+    int level = level_name ? mr_log_level_parse(level_name) : MR_LOG_INFO;
+    if (level < 0) {
+        snprintf(err, errcap, "log_level '%s' is not one of debug, info, warn, error", level_name);
+        return -1;
+    }
     make_instance_name(svc, args->instance);
-    mr_log_init(svc->instance, level ? mr_log_level_parse(level) : MR_LOG_INFO);
+    mr_log_init(svc->instance, (mr_log_level)level);
     if (!mdp_name_valid((const uint8_t *)svc->instance, strlen(svc->instance))) {
         snprintf(err, errcap, "invalid instance name '%s'", svc->instance);
         return -1;
@@ -545,6 +553,7 @@ static int service_start(mr_service *svc, const mr_cli_args *args, char *err, si
         .broker = mr_config_str(svc->cfg, "broker", "endpoint", "tcp://127.0.0.1:5555"),
         .service = svc->def->name, .instance = svc->instance,
         .heartbeat_ms = svc->settings.heartbeat_ms, .liveness = svc->settings.liveness,
+        .max_msg = svc->settings.max_msg,
         .credits = svc->settings.credits};
     svc->worker = mr_worker_new(&wopts);
     if (!svc->worker) {

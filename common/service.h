@@ -23,8 +23,10 @@
  * instance killed midway leaves the entry pending; another claims it.
  *
  * Configuration keys ([service] for all, [service@<name>] for one):
- *   heartbeat_ms, liveness, credits, reply_ttl_ms, event_block_ms,
- *   claim_min_idle_ms, claim_interval_ms, events_maxlen, log_level. */
+ *   credits, reply_ttl_ms, event_block_ms, claim_min_idle_ms,
+ *   claim_interval_ms, events_maxlen, log_level. Heartbeats and the
+ *   message size limit are the broker's ([broker] heartbeat_ms, liveness,
+ *   max_msg_bytes), so both ends agree. */
 #ifndef MEDREP_SERVICE_H
 #define MEDREP_SERVICE_H
 

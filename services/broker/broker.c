@@ -679,7 +679,7 @@ void broker_free(broker **bp)
     *bp = NULL;
 }
 
-void broker_run(broker *b, volatile int *stop)
+void broker_run(broker *b, volatile sig_atomic_t *stop)
 {
     int64_t next_housekeeping = mr_mono_ms() + b->opts.heartbeat_ms;
     while (!*stop) {

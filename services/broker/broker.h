@@ -8,6 +8,7 @@
 #ifndef MEDREP_BROKER_H
 #define MEDREP_BROKER_H
 
+#include <signal.h>
 #include <stdint.h>
 
 typedef struct {
@@ -25,6 +26,6 @@ typedef struct broker broker;
 broker *broker_new(void *zmq_ctx, const broker_opts *opts);
 void broker_free(broker **b);
 /* Runs until *stop becomes non-zero (checked at least every heartbeat). */
-void broker_run(broker *b, volatile int *stop);
+void broker_run(broker *b, volatile sig_atomic_t *stop);
 
 #endif

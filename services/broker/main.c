@@ -19,7 +19,7 @@
 #include "events.h"
 #include "log.h"
 
-static volatile int stop_requested;
+static volatile sig_atomic_t stop_requested;
 
 static void on_signal(int sig)
 {
@@ -47,15 +47,23 @@ static int read_opts(const mr_config *cfg, broker_opts *o, char *err, size_t err
 int main(int argc, char **argv)
 {
     mr_cli_args args;
-    if (mr_cli_args_parse(argc, argv, &args) != 0)
-        return 2;
+    int usage = mr_cli_args_parse(argc, argv, &args);
+    if (usage != 0)
+        return usage == 1 ? 0 : 2;
     char err[512];
     mr_config *cfg = mr_config_load(args.config_path, err, sizeof err);
     if (!cfg) {
         fprintf(stderr, "broker: %s\n", err);
         return 2;
     }
-    mr_log_init("broker", mr_log_level_parse(mr_config_str(cfg, "broker", "log_level", "info")));
+    const char *level_name = mr_config_str(cfg, "broker", "log_level", "info");
+    int level = mr_log_level_parse(level_name);
+    if (level < 0) {
+        fprintf(stderr, "broker: log_level '%s' is not one of debug, info, warn, error\n", level_name);
+        mr_config_free(&cfg);
+        return 2;
+    }
+    mr_log_init("broker", (mr_log_level)level);
     broker_opts opts;
     if (read_opts(cfg, &opts, err, sizeof err) != 0) {
         fprintf(stderr, "broker: %s\n", err);

@@ -1,6 +1,8 @@
 /* cmd_status.c: `medrep status`: every instance of every service, asked
- * one by one through the broker (Status with target_instance). */
+ * one by one through the broker (Status with target_instance). Exits 1
+ * when an instance does not answer or reports its Redis unreachable. */
 #include <stdio.h>
+#include <jansson.h>
 #include <string.h>
 
 #include "cli.h"
@@ -35,22 +37,28 @@ static Medrep__StatusReply *instance_status(mr_client *c, const char *service,
     return st;
 }
 
-static void print_status_row(const Medrep__WorkerInfo *w, const Medrep__StatusReply *st,
-                             const char *error, bool json, bool first)
+/* One instance as a JSON object (caller owns the reference). */
+static json_t *status_json(const Medrep__WorkerInfo *w, const Medrep__StatusReply *st,
+                           const char *error)
 {
-    if (json) {
-        printf("%s\n  {\"service\": \"%s\", \"instance\": \"%s\"", first ? "" : ",", w->service,
-               w->instance);
-        if (st)
-            printf(", \"version\": \"%s\", \"uptime_ms\": %lld, \"requests\": %lld, "
-                   "\"p50_us\": %lld, \"p99_us\": %lld, \"events\": %lld, \"redis\": \"%s\"}",
-                   st->version, (long long)st->uptime_ms, (long long)st->requests_served,
-                   (long long)st->handler_p50_us, (long long)st->handler_p99_us,
-                   (long long)st->events_handled, st->redis_state);
-        else
-            printf(", \"error\": \"%s\"}", error);
-        return;
+    json_t *o = json_pack("{s:s, s:s}", "service", w->service, "instance", w->instance);
+    if (!st) {
+        json_object_set_new(o, "error", json_string(error));
+        return o;
     }
+    json_object_set_new(o, "version", json_string(st->version));
+    json_object_set_new(o, "uptime_ms", json_integer(st->uptime_ms));
+    json_object_set_new(o, "requests", json_integer(st->requests_served));
+    json_object_set_new(o, "p50_us", json_integer(st->handler_p50_us));
+    json_object_set_new(o, "p99_us", json_integer(st->handler_p99_us));
+    json_object_set_new(o, "events", json_integer(st->events_handled));
+    json_object_set_new(o, "redis", json_string(st->redis_state));
+    return o;
+}
+
+static void print_status_row(const Medrep__WorkerInfo *w, const Medrep__StatusReply *st,
+                             const char *error)
+{
     if (!st) {
         printf("%-11s %-34s %s\n", w->service, w->instance, error);
         return;
@@ -76,23 +84,28 @@ static int run_status(cli_ctx *ctx, int argc, char **argv)
         return 1;
     }
     int failures = 0;
-    if (json)
-        printf("[");
-    else
+    json_t *array = json ? json_array() : NULL;
+    if (!json)
         printf("%-11s %-34s %-7s %9s %9s %7s %7s %8s  %s\n", "SERVICE", "INSTANCE", "VERSION",
                "UPTIME", "REQUESTS", "P50us", "P99us", "EVENTS", "REDIS");
     for (size_t i = 0; i < list->n_workers; i++) {
         Medrep__WorkerInfo *w = list->workers[i];
         Medrep__StatusReply *st = instance_status(c, w->service, w->instance, msg, sizeof msg);
-        failures += st == NULL;
-        print_status_row(w, st, msg, json, i == 0);
+        failures += st == NULL || strcmp(st->redis_state, "ok") != 0;
+        if (json)
+            json_array_append_new(array, status_json(w, st, msg));
+        else
+            print_status_row(w, st, msg);
         if (st)
             medrep__status_reply__free_unpacked(st, NULL);
     }
-    if (json)
-        printf("\n]\n");
-    else
+    if (json) {
+        json_dumpf(array, stdout, JSON_INDENT(2));
+        putchar('\n');
+        json_decref(array);
+    } else {
         printf("%zu instance(s)\n", list->n_workers);
+    }
     medrep__worker_list_reply__free_unpacked(list, NULL);
     return failures ? 1 : 0;
 }

@@ -1,19 +1,221 @@
-/* main.c of the notify service: turns events into reminders at each person's local time (DOMAIN.md section 5).
- * This first version registers with the broker, answers Status, and
- * consumes the region event streams with its own consumer group; the
- * domain logic comes with the service's own issue. */
-#include "events.h"
-#include "service.h"
+/* main.c of the notify service: turns events into reminders at each
+ * person's local time and delivers them exactly once per delivery id
+ * (DOMAIN.md section 5). Reads the settings and the rules of every region,
+ * starts the timer threads (timers.c) and runs the service shell with the
+ * methods and event handler of handlers.c and on_event.c.
+ *
+ * Configuration ([notify], every key optional):
+ *   shards (4), lease_ms (5000), max_sleep_ms (1000), block_ms (500),
+ *   claim_min_idle_ms (5000), claim_interval_ms (1000), max_attempts (5),
+ *   move_batch (1000), read_batch (256), sent_ttl_ms (30 days),
+ *   events_maxlen (1000000), clock_skew_ms (0, tests only),
+ *   quiet_hours ("none") and channels ("inbox"), both scoped per region
+ *   ([notify@region:<r>]); rules in [notify.rule.<name>] (see core.c). */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-/* Later: every event kind will map to reminders by rules. The shell already counts every handled event by type. */
-static int on_event(mr_event_call *call)
+#include "clock.h"
+#include "log.h"
+#include "notify.h"
+
+int64_t nt_now_ms(const nt_state *st)
 {
-    (void)call;
+    return mr_now_ms() + st->set.clock_skew_ms;
+}
+
+const nt_region *nt_region_find(const nt_state *st, const char *region)
+{
+    for (int i = 0; region && i < st->region_count; i++)
+        if (strcmp(st->regions[i].name, region) == 0)
+            return &st->regions[i];
+    return NULL;
+}
+
+const mr_tz *nt_tz_get(nt_state *st, const char *name)
+{
+    const mr_tz *found = NULL;
+    if (!name || !name[0] || strlen(name) >= sizeof st->tz_cache[0].name)
+        return NULL;
+    pthread_mutex_lock(&st->tz_lock);
+    for (int i = 0; i < st->tz_count && !found; i++)
+        if (strcmp(st->tz_cache[i].name, name) == 0)
+            found = st->tz_cache[i].tz;
+    if (!found && st->tz_count < NT_TZ_CACHE) {
+        mr_tz *tz = mr_tz_load(name);
+        if (tz) {
+            snprintf(st->tz_cache[st->tz_count].name, sizeof st->tz_cache[0].name, "%s", name);
+            st->tz_cache[st->tz_count++].tz = tz;
+            found = tz;
+        }
+    }
+    pthread_mutex_unlock(&st->tz_lock);
+    return found;
+}
+
+/* ---- Settings ---- */
+
+typedef struct {
+    const char *key;
+    long long def, min, max;
+    size_t offset;
+    bool is_int;
+} setting;
+
+#define INT_SETTING(k, d, lo, hi) {#k, d, lo, hi, offsetof(nt_settings, k), true}
+#define LL_SETTING(k, d, lo, hi) {#k, d, lo, hi, offsetof(nt_settings, k), false}
+
+static int read_settings(nt_state *st, char *err, size_t errcap)
+{
+    static const setting table[] = {
+        INT_SETTING(shards, 4, 1, NT_MAX_SHARDS),
+        INT_SETTING(lease_ms, 5000, 300, 600000),
+        INT_SETTING(max_sleep_ms, 1000, 10, 60000),
+        INT_SETTING(block_ms, 500, 10, 10000),
+        INT_SETTING(claim_min_idle_ms, 5000, 100, 3600000),
+        INT_SETTING(claim_interval_ms, 1000, 50, 600000),
+        INT_SETTING(max_attempts, 5, 1, 1000),
+        INT_SETTING(move_batch, 1000, 1, 100000),
+        INT_SETTING(read_batch, 256, 1, 10000),
+        LL_SETTING(sent_ttl_ms, 30LL * 86400000, 60000, 3650LL * 86400000),
+        LL_SETTING(clock_skew_ms, 0, -86400000, 86400000),
+        LL_SETTING(events_maxlen, 1000000, 0, 1000000000),
+    };
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+        long long v;
+        if (mr_config_int(st->cfg, "notify", table[i].key, table[i].def, table[i].min, table[i].max,
+                          &v, err, errcap) != 0)
+            return -1;
+        char *field = (char *)&st->set + table[i].offset;
+        if (table[i].is_int)
+            *(int *)field = (int)v;
+        else
+            *(long long *)field = v;
+    }
+    if (st->set.max_sleep_ms > st->set.lease_ms / 3) {
+        snprintf(err, errcap, "[notify] max_sleep_ms must be at most lease_ms / 3");
+        return -1;
+    }
     return 0;
+}
+
+/* ---- Rules ---- */
+
+typedef struct {
+    const mr_config *cfg, *defaults;
+    char scope[48];
+    char names[NT_MAX_RULES][48];
+    int count;
+} rule_source;
+
+static const char *rule_lookup(void *arg, const char *rule, const char *key)
+{
+    rule_source *src = arg;
+    char section[96];
+    snprintf(section, sizeof section, "notify.rule.%s", rule);
+    const char *scopes[] = {src->scope, NULL};
+    const char *v = mr_config_scoped(src->cfg, section, key, scopes);
+    return v ? v : mr_config_get(src->defaults, section, key);
+}
+
+static int collect_name(const char *section, void *arg)
+{
+    rule_source *src = arg;
+    const char *name = section + strlen("notify.rule.");
+    if (strchr(name, '@') || strlen(name) >= sizeof src->names[0])
+        return 0;
+    for (int i = 0; i < src->count; i++)
+        if (strcmp(src->names[i], name) == 0)
+            return 0;
+    if (src->count == NT_MAX_RULES)
+        return -1;
+    snprintf(src->names[src->count++], sizeof src->names[0], "%s", name);
+    return 0;
+}
+
+static int load_rules(nt_state *st, mr_config *defaults, nt_region *reg, char *err, size_t errcap)
+{
+    rule_source src = {.cfg = st->cfg, .defaults = defaults};
+    snprintf(src.scope, sizeof src.scope, "region:%s", reg->name);
+    if (mr_config_each_section(defaults, "notify.rule.", collect_name, &src) != 0 ||
+        mr_config_each_section(st->cfg, "notify.rule.", collect_name, &src) != 0) {
+        snprintf(err, errcap, "more than %d notify rules", NT_MAX_RULES);
+        return -1;
+    }
+    for (int i = 0; i < src.count; i++) {
+        int rc = nt_rule_load(&reg->rules[reg->rule_count], src.names[i], rule_lookup, &src, err, errcap);
+        if (rc < 0)
+            return -1;
+        reg->rule_count += rc;
+    }
+    return 0;
+}
+
+static int load_regions(nt_state *st, char *err, size_t errcap)
+{
+    mr_region_cfg regions[NT_MAX_REGIONS];
+    int n = mr_config_regions(st->cfg, regions, NT_MAX_REGIONS, err, errcap);
+    if (n < 0)
+        return -1;
+    mr_config *defaults = mr_config_from_string(nt_default_rules_ini, err, errcap);
+    if (!defaults)
+        return -1;
+    int rc = 0;
+    for (int i = 0; i < n && rc == 0; i++) {
+        nt_region *reg = &st->regions[st->region_count++];
+        snprintf(reg->name, sizeof reg->name, "%s", regions[i].name);
+        snprintf(reg->timezone, sizeof reg->timezone, "%s", regions[i].timezone);
+        if (!nt_tz_get(st, reg->timezone)) {
+            snprintf(err, errcap, "region %s: unknown time zone '%s'", reg->name, reg->timezone);
+            rc = -1;
+        } else {
+            rc = load_rules(st, defaults, reg, err, errcap);
+        }
+    }
+    mr_config_free(&defaults);
+    return rc;
+}
+
+/* ---- Start and stop ---- */
+
+static int notify_init(mr_service *svc, const mr_config *cfg, char *err, size_t errcap)
+{
+    nt_state *st = calloc(1, sizeof *st);
+    if (!st) {
+        snprintf(err, errcap, "out of memory");
+        return -1;
+    }
+    st->svc = svc;
+    st->cfg = cfg;
+    pthread_mutex_init(&st->tz_lock, NULL);
+    mr_service_set_state(svc, st);
+    if (read_settings(st, err, errcap) != 0 || load_regions(st, err, errcap) != 0 ||
+        nt_timers_start(st, err, errcap) != 0)
+        return -1;
+    mr_info("notify_ready", "regions=%d shards=%d rules=%d", st->region_count, st->set.shards,
+            st->region_count ? st->regions[0].rule_count : 0);
+    return 0;
+}
+
+static void notify_fini(mr_service *svc)
+{
+    nt_state *st = mr_service_state(svc);
+    if (!st)
+        return;
+    nt_timers_stop(st);
+    for (int i = 0; i < st->tz_count; i++)
+        mr_tz_free(&st->tz_cache[i].tz);
+    pthread_mutex_destroy(&st->tz_lock);
+    free(st);
+    mr_service_set_state(svc, NULL);
 }
 
 int main(int argc, char **argv)
 {
-    static const mr_service_def def = {.name = "notify", .on_event = on_event};
+    static mr_service_def def = {.name = "notify", .on_event = nt_on_event, .init = notify_init,
+                                 .fini = notify_fini};
+    def.methods = nt_methods;
+    def.method_count = nt_method_count;
     return mr_service_main(&def, argc, argv);
 }

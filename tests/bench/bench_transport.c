@@ -5,8 +5,10 @@
  *   - pipelined throughput (mr_client_submit/poll with a window), with one
  *     worker and with two;
  * and, as the reference measured in the same run, a raw libzmq DEALER ->
- * ROUTER echo over tcp loopback with messages of the same size. Figures are
- * printed as "bench.transport.<name> <value> <unit>" lines; nothing is
+ * ROUTER echo over tcp loopback with messages of the same size. Raw and
+ * broker measurements alternate in blocks, so that the noise of a shared
+ * machine falls on both alike and their ratio means something. Figures
+ * are printed as "bench.transport.<name> <value> <unit>" lines; nothing is
  * asserted. Run by scripts/bench transport.
  *
  *   bench-transport [--requests N] [--calls N] [--size BYTES] [--window N]
@@ -639,14 +641,12 @@ static void bench_start(bench *b, const bench_opts *o, ProtobufCBinaryData paylo
     if (zmq_connect(b->dealer, b->echo.endpoint) != 0)
         fail("raw: cannot connect");
 
-    char endpoint[64];
-    broker_start(endpoint, sizeof endpoint);
-    mr_client_opts copts = {.broker = endpoint, .max_inflight = o->window,
+    broker_start(b->endpoint, sizeof b->endpoint);
+    mr_client_opts copts = {.broker = b->endpoint, .max_inflight = o->window,
                             .attempt_timeout_ms = ATTEMPT_TIMEOUT_MS};
     b->client = mr_client_new(&copts);
     if (!b->client)
         fail("cannot create the client");
-    snprintf(b->endpoint, sizeof b->endpoint, "%s", endpoint);
     bench_add_worker(b);
 }
 

@@ -20,7 +20,7 @@ static int write_config(h_stack *s, const char *const *regions, const char *extr
                      "[broker]\nendpoint = %s\nheartbeat_ms = 100\nliveness = 5\n"
                      "services = scoring,scheduling,meetings,notify,counter,sink\n"
                      "[feed]\nendpoint = %s\n"
-                     "[service]\nheartbeat_ms = 100\nliveness = 5\nclaim_min_idle_ms = 1000\n"
+                     "[service]\nclaim_min_idle_ms = 1000\n"
                      "claim_interval_ms = 300\nevent_block_ms = 200\n",
                      s->endpoint, s->feed_endpoint);
     for (int i = 0; regions[i] && n < (int)sizeof text; i++) {

@@ -1,0 +1,454 @@
+/* handlers.c: the notify service's methods (protobuf request -> checks ->
+ * staged writes -> reply) and its event handler (event -> rules of the
+ * core -> staged reminders). Every write goes through call->tx, so it
+ * commits once per request id or event. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "errors.h"
+#include "ids.h"
+#include "log.h"
+#include "masterdata.h"
+#include "notify.h"
+#include "notify.pb-c.h"
+
+#define MAX_TEXT 1000
+#define MAX_LIST 500
+
+static nt_state *state_of(mr_service *svc)
+{
+    return mr_service_state(svc);
+}
+
+static bool text_ok(const char *s, size_t max)
+{
+    return !s || strlen(s) <= max;
+}
+
+/* ---- ScheduleReminder ---- */
+
+static int schedule_reminder(mr_call *call)
+{
+    nt_state *st = state_of(call->svc);
+    Medrep__ScheduleReminderRequest *q = mr_call_decode(call, &medrep__schedule_reminder_request__descriptor);
+    if (!q)
+        return call->code;
+    char id[40];
+    if (!q->reminder_id || !q->reminder_id[0])
+        mr_random_id(id, sizeof id);
+    const char *rid = q->reminder_id && q->reminder_id[0] ? q->reminder_id : id;
+    nt_reminder r = {.id = rid, .person = q->person_id, .kind = q->kind ? q->kind : "manual",
+                     .title = q->title, .body = q->body, .subject = q->subject_id,
+                     .due_ms = q->has_due_ms ? q->due_ms : 0, .urgent = q->has_urgent && q->urgent};
+    if (!nt_id_valid(rid) || !nt_id_valid(q->person_id))
+        mr_call_fail(call, MR_INVALID_ARGUMENT, "reminder_id and person_id must be 1-127 of [A-Za-z0-9._:@-]");
+    else if (q->subject_id && q->subject_id[0] && !nt_id_valid(q->subject_id))
+        mr_call_fail(call, MR_INVALID_ARGUMENT, "invalid subject_id");
+    else if (!nt_id_valid(r.kind) || strlen(r.kind) > 63)
+        mr_call_fail(call, MR_INVALID_ARGUMENT, "invalid kind");
+    else if (!text_ok(q->title, 250) || !text_ok(q->body, MAX_TEXT))
+        mr_call_fail(call, MR_INVALID_ARGUMENT, "title (250) or body (%d) too long", MAX_TEXT);
+    else if (r.due_ms <= 0)
+        mr_call_fail(call, MR_INVALID_ARGUMENT, "due_ms must be set (Unix ms)");
+    else if (nt_stage_schedule(st, call->store, call->tx, call->region, &r, NULL) != 0)
+        mr_call_fail(call, MR_UNAVAILABLE, "redis unavailable: %s", mr_store_error(call->store));
+    else {
+        Medrep__ScheduleReminderReply reply = MEDREP__SCHEDULE_REMINDER_REPLY__INIT;
+        reply.reminder_id = (char *)rid;
+        mr_call_reply(call, &reply.base);
+    }
+    protobuf_c_message_free_unpacked(&q->base, NULL);
+    return call->code;
+}
+
+/* ---- CancelReminders ---- */
+
+static int cancel_reminders(mr_call *call)
+{
+    nt_state *st = state_of(call->svc);
+    Medrep__CancelRemindersRequest *q = mr_call_decode(call, &medrep__cancel_reminders_request__descriptor);
+    if (!q)
+        return call->code;
+    bool has_subject = q->subject_id && q->subject_id[0];
+    long cancelled = 0, n = 0;
+    char **ids = NULL;
+    if ((!has_subject && q->n_reminder_ids == 0) || (has_subject && !nt_id_valid(q->subject_id)) ||
+        q->n_reminder_ids > MAX_LIST) {
+        mr_call_fail(call, MR_INVALID_ARGUMENT, "give a valid subject_id or up to %d reminder_ids", MAX_LIST);
+        goto out;
+    }
+    if (has_subject && (n = nt_subject_ids(call->store, call->region, q->subject_id, &ids)) < 0)
+        goto unavailable;
+    for (long i = 0; i < n + (long)q->n_reminder_ids; i++) {
+        const char *id = i < n ? ids[i] : q->reminder_ids[i - n];
+        int r = nt_stage_cancel(st, call->store, call->tx, call->region, id);
+        if (r < 0)
+            goto unavailable;
+        cancelled += r;
+    }
+    Medrep__CancelRemindersReply reply = MEDREP__CANCEL_REMINDERS_REPLY__INIT;
+    reply.has_cancelled = true;
+    reply.cancelled = cancelled;
+    mr_call_reply(call, &reply.base);
+    goto out;
+unavailable:
+    mr_call_fail(call, MR_UNAVAILABLE, "redis unavailable: %s", mr_store_error(call->store));
+out:
+    nt_free_ids(ids, n);
+    protobuf_c_message_free_unpacked(&q->base, NULL);
+    return call->code;
+}
+
+/* ---- MoveReminders ---- */
+
+/* Reads one reminder into r (strings in bufs). 1 found, 0 not, -1 failed. */
+typedef struct {
+    char person[128], kind[64], title[256], body[MAX_TEXT + 1], subject[128];
+    int64_t due_ms;
+    bool urgent;
+} nt_stored;
+
+static int read_reminder(mr_store *store, const char *region, const char *id, nt_stored *out)
+{
+    char key[256];
+    if (!nt_id_valid(id) || nt_key(key, sizeof key, region, "rem:%s", id) < 0)
+        return 0;
+    mr_val *v = mr_store_cmd(store, "HMGET %s p k t b s due u", key);
+    if (mr_val_is_error(v) || mr_val_count(v) != 7) {
+        mr_val_free(&v);
+        return -1;
+    }
+    char *dst[] = {out->person, out->kind, out->title, out->body, out->subject};
+    size_t caps[] = {sizeof out->person, sizeof out->kind, sizeof out->title, sizeof out->body,
+                     sizeof out->subject};
+    for (size_t i = 0; i < 5; i++) {
+        const char *s = mr_val_str(mr_val_at(v, i), NULL);
+        snprintf(dst[i], caps[i], "%s", s ? s : "");
+    }
+    const char *due = mr_val_str(mr_val_at(v, 5), NULL), *u = mr_val_str(mr_val_at(v, 6), NULL);
+    out->due_ms = due ? atoll(due) : 0;
+    out->urgent = u && strcmp(u, "1") == 0;
+    int found = mr_val_str(mr_val_at(v, 0), NULL) != NULL;
+    mr_val_free(&v);
+    return found;
+}
+
+/* Moves one reminder: 1 moved, 0 not found, -1 Redis failed. */
+static int move_one(nt_state *st, mr_call *call, const char *id, const Medrep__MoveRemindersRequest *q)
+{
+    nt_stored s;
+    int found = read_reminder(call->store, call->region, id, &s);
+    if (found <= 0)
+        return found;
+    nt_reminder r = {.id = id, .person = s.person, .kind = s.kind, .title = s.title, .body = s.body,
+                     .subject = s.subject, .urgent = s.urgent,
+                     .due_ms = q->has_due_ms ? q->due_ms : s.due_ms + q->delta_ms};
+    if (r.due_ms <= 0)
+        return 0;
+    return nt_stage_schedule(st, call->store, call->tx, call->region, &r, NULL) == 0 ? 1 : -1;
+}
+
+static int move_reminders(mr_call *call)
+{
+    nt_state *st = state_of(call->svc);
+    Medrep__MoveRemindersRequest *q = mr_call_decode(call, &medrep__move_reminders_request__descriptor);
+    if (!q)
+        return call->code;
+    bool by_subject = q->subject_id && q->subject_id[0], one = q->reminder_id && q->reminder_id[0];
+    long n = 0, moved = 0;
+    char **ids = NULL;
+    if (by_subject == one || (by_subject && !nt_id_valid(q->subject_id)) || (one && !nt_id_valid(q->reminder_id))) {
+        mr_call_fail(call, MR_INVALID_ARGUMENT, "give exactly one of subject_id and reminder_id");
+        goto out;
+    }
+    if (q->has_due_ms == q->has_delta_ms || (q->has_due_ms && (by_subject || q->due_ms <= 0))) {
+        mr_call_fail(call, MR_INVALID_ARGUMENT, "give delta_ms, or due_ms (> 0) with reminder_id");
+        goto out;
+    }
+    if (by_subject && (n = nt_subject_ids(call->store, call->region, q->subject_id, &ids)) < 0)
+        goto unavailable;
+    for (long i = 0; i < (one ? 1 : n); i++) {
+        int r = move_one(st, call, one ? q->reminder_id : ids[i], q);
+        if (r < 0)
+            goto unavailable;
+        moved += r;
+    }
+    Medrep__MoveRemindersReply reply = MEDREP__MOVE_REMINDERS_REPLY__INIT;
+    reply.has_moved = true;
+    reply.moved = moved;
+    mr_call_reply(call, &reply.base);
+    goto out;
+unavailable:
+    mr_call_fail(call, MR_UNAVAILABLE, "redis unavailable: %s", mr_store_error(call->store));
+out:
+    nt_free_ids(ids, n);
+    protobuf_c_message_free_unpacked(&q->base, NULL);
+    return call->code;
+}
+
+/* ---- ListReminders ---- */
+
+/* The pending reminder ids: the person's set, or the heads of every shard. */
+static long pending_ids(nt_state *st, mr_call *call, const char *person, int limit, char ***ids)
+{
+    char key[256];
+    *ids = calloc((size_t)limit * (size_t)st->set.shards + 1, sizeof **ids);
+    long n = 0;
+    for (int k = 0; *ids && k < (person ? 1 : st->set.shards); k++) {
+        mr_val *v = person ? (nt_key(key, sizeof key, call->region, "person:%s", person),
+                              mr_store_cmd(call->store, "SMEMBERS %s", key))
+                           : (nt_key(key, sizeof key, call->region, "sh:%d:due", k),
+                              mr_store_cmd(call->store, "ZRANGE %s 0 %d", key, limit - 1));
+        if (mr_val_is_error(v)) {
+            mr_val_free(&v);
+            nt_free_ids(*ids, n);
+            *ids = NULL;
+            return -1;
+        }
+        for (size_t i = 0; i < mr_val_count(v) && n < (long)limit * st->set.shards; i++)
+            (*ids)[n++] = strdup(mr_val_str(mr_val_at(v, i), NULL));
+        mr_val_free(&v);
+    }
+    return *ids ? n : -1;
+}
+
+static int by_due(const void *a, const void *b)
+{
+    const Medrep__Reminder *x = *(Medrep__Reminder *const *)a, *y = *(Medrep__Reminder *const *)b;
+    return x->due_ms < y->due_ms ? -1 : x->due_ms > y->due_ms;
+}
+
+static void free_reminders(Medrep__Reminder **list, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(list[i]->reminder_id), free(list[i]->person_id), free(list[i]->kind);
+        free(list[i]->title), free(list[i]->subject_id), free(list[i]);
+    }
+    free(list);
+}
+
+static int list_reminders(mr_call *call)
+{
+    nt_state *st = state_of(call->svc);
+    Medrep__ListRemindersRequest *q = mr_call_decode(call, &medrep__list_reminders_request__descriptor);
+    if (!q)
+        return call->code;
+    const char *person = q->person_id && q->person_id[0] ? q->person_id : NULL;
+    int limit = q->has_limit && q->limit > 0 ? (q->limit < MAX_LIST ? q->limit : MAX_LIST) : 100;
+    char **ids = NULL;
+    long n = 0;
+    Medrep__Reminder **list = NULL;
+    size_t count = 0;
+    if (person && !nt_id_valid(person)) {
+        mr_call_fail(call, MR_INVALID_ARGUMENT, "invalid person_id");
+        goto out;
+    }
+    if ((n = pending_ids(st, call, person, limit, &ids)) < 0 || !(list = calloc((size_t)n + 1, sizeof *list)))
+        goto unavailable;
+    for (long i = 0; i < n; i++) {
+        nt_stored s;
+        int found = read_reminder(call->store, call->region, ids[i], &s);
+        if (found < 0)
+            goto unavailable;
+        Medrep__Reminder *r = found ? malloc(sizeof *r) : NULL;
+        if (!r)
+            continue;
+        medrep__reminder__init(r);
+        r->reminder_id = strdup(ids[i]), r->person_id = strdup(s.person), r->kind = strdup(s.kind);
+        r->title = strdup(s.title), r->subject_id = strdup(s.subject);
+        r->has_due_ms = r->has_urgent = true;
+        r->due_ms = s.due_ms, r->urgent = s.urgent;
+        list[count++] = r;
+    }
+    qsort(list, count, sizeof *list, by_due);
+    Medrep__ListRemindersReply reply = MEDREP__LIST_REMINDERS_REPLY__INIT;
+    reply.reminders = list;
+    reply.n_reminders = count < (size_t)limit ? count : (size_t)limit;
+    mr_call_reply(call, &reply.base);
+    goto out;
+unavailable:
+    mr_call_fail(call, MR_UNAVAILABLE, "redis unavailable: %s", mr_store_error(call->store));
+out:
+    free_reminders(list, count);
+    nt_free_ids(ids, n);
+    protobuf_c_message_free_unpacked(&q->base, NULL);
+    return call->code;
+}
+
+/* ---- Inbox ---- */
+
+static long long unread_count(mr_call *call, const char *person)
+{
+    char key[256];
+    nt_key(key, sizeof key, call->region, "inbox:%s:unread", person);
+    mr_val *v = mr_store_cmd(call->store, "SCARD %s", key);
+    long long n = mr_val_is_error(v) ? -1 : mr_val_int(v);
+    mr_val_free(&v);
+    return n;
+}
+
+/* Unpacks the items of ids (HMGET), marking read ones. Count or -1. */
+static long load_items(mr_call *call, const char *person, const mr_val *ids, Medrep__InboxItem **items)
+{
+    char key[256], ukey[256];
+    nt_key(key, sizeof key, call->region, "inbox:%s:items", person);
+    nt_key(ukey, sizeof ukey, call->region, "inbox:%s:unread", person);
+    long n = 0;
+    for (size_t i = 0; i < mr_val_count(ids); i++) {
+        const char *did = mr_val_str(mr_val_at(ids, i), NULL);
+        mr_val *v = mr_store_cmd(call->store, "HGET %s %s", key, did);
+        mr_val *u = mr_store_cmd(call->store, "SISMEMBER %s %s", ukey, did);
+        size_t len = 0;
+        const char *data = mr_val_str(v, &len);
+        if (mr_val_is_error(v) || mr_val_is_error(u)) {
+            mr_val_free(&v), mr_val_free(&u);
+            return -1;
+        }
+        Medrep__InboxItem *it = data ? medrep__inbox_item__unpack(NULL, len, (const uint8_t *)data) : NULL;
+        if (it) {
+            it->has_read = true;
+            it->read = mr_val_int(u) == 0;
+            items[n++] = it;
+        }
+        mr_val_free(&v), mr_val_free(&u);
+    }
+    return n;
+}
+
+static int inbox_list(mr_call *call)
+{
+    Medrep__InboxListRequest *q = mr_call_decode(call, &medrep__inbox_list_request__descriptor);
+    if (!q)
+        return call->code;
+    int size = q->has_page_size && q->page_size > 0 ? (q->page_size < MAX_LIST ? q->page_size : MAX_LIST) : 50;
+    long offset = q->page_token && q->page_token[0] ? atol(q->page_token) : 0;
+    char key[256], next[24];
+    Medrep__InboxItem **items = NULL;
+    long n = 0;
+    if (!nt_id_valid(q->person_id) || offset < 0) {
+        mr_call_fail(call, MR_INVALID_ARGUMENT, "invalid person_id or page_token");
+        goto out;
+    }
+    nt_key(key, sizeof key, call->region, "inbox:%s", q->person_id);
+    mr_val *ids = mr_store_cmd(call->store, "ZREVRANGE %s %ld %ld", key, offset, offset + size - 1);
+    items = calloc((size_t)size, sizeof *items);
+    long long unread = unread_count(call, q->person_id);
+    if (!mr_val_is_error(ids) && items && unread >= 0 &&
+        (n = load_items(call, q->person_id, ids, items)) >= 0) {
+        Medrep__InboxListReply reply = MEDREP__INBOX_LIST_REPLY__INIT;
+        reply.items = items;
+        reply.n_items = (size_t)n;
+        reply.has_unread = true;
+        reply.unread = unread;
+        snprintf(next, sizeof next, "%ld", offset + size);
+        reply.next_page_token = mr_val_count(ids) == (size_t)size ? next : "";
+        mr_call_reply(call, &reply.base);
+    } else {
+        n = n < 0 ? 0 : n;
+        mr_call_fail(call, MR_UNAVAILABLE, "redis unavailable: %s", mr_store_error(call->store));
+    }
+    mr_val_free(&ids);
+out:
+    for (long i = 0; i < n; i++)
+        medrep__inbox_item__free_unpacked(items[i], NULL);
+    free(items);
+    protobuf_c_message_free_unpacked(&q->base, NULL);
+    return call->code;
+}
+
+static int inbox_mark_read(mr_call *call)
+{
+    Medrep__InboxMarkReadRequest *q = mr_call_decode(call, &medrep__inbox_mark_read_request__descriptor);
+    if (!q)
+        return call->code;
+    char key[256];
+    bool ok = nt_id_valid(q->person_id) && q->n_delivery_ids > 0 && q->n_delivery_ids <= MAX_LIST;
+    for (size_t i = 0; ok && i < q->n_delivery_ids; i++)
+        ok = nt_id_valid(q->delivery_ids[i]);
+    long long unread = ok ? unread_count(call, q->person_id) : 0;
+    if (!ok) {
+        mr_call_fail(call, MR_INVALID_ARGUMENT, "give person_id and 1-%d valid delivery_ids", MAX_LIST);
+    } else if (unread < 0) {
+        mr_call_fail(call, MR_UNAVAILABLE, "redis unavailable: %s", mr_store_error(call->store));
+    } else {
+        nt_key(key, sizeof key, call->region, "inbox:%s:unread", q->person_id);
+        for (size_t i = 0; i < q->n_delivery_ids; i++) {
+            mr_val *v = mr_store_cmd(call->store, "SISMEMBER %s %s", key, q->delivery_ids[i]);
+            bool member = !mr_val_is_error(v) && mr_val_int(v) == 1;
+            mr_val_free(&v);
+            /* a repeated id counts once: stage it only the first time */
+            for (size_t j = 0; member && j < i; j++)
+                member = strcmp(q->delivery_ids[j], q->delivery_ids[i]) != 0;
+            if (member && mr_tx_addv(call->tx, "SREM", key, q->delivery_ids[i], NULL) == 0)
+                unread--;
+        }
+        Medrep__InboxMarkReadReply reply = MEDREP__INBOX_MARK_READ_REPLY__INIT;
+        reply.has_unread = true;
+        reply.unread = unread;
+        mr_call_reply(call, &reply.base);
+    }
+    protobuf_c_message_free_unpacked(&q->base, NULL);
+    return call->code;
+}
+
+/* ---- SetPreferences ---- */
+
+static bool channels_ok(const Medrep__ChannelChoice *c)
+{
+    if (!c->kind || !(strcmp(c->kind, "*") == 0 || nt_id_valid(c->kind)) || strlen(c->kind) > 63 ||
+        c->n_channels == 0 || c->n_channels > 4)
+        return false;
+    for (size_t i = 0; i < c->n_channels; i++)
+        if (!c->channels[i] || strcmp(c->channels[i], "inbox") != 0)
+            return false;
+    return true;
+}
+
+static int set_preferences(mr_call *call)
+{
+    nt_state *st = state_of(call->svc);
+    Medrep__SetPreferencesRequest *q = mr_call_decode(call, &medrep__set_preferences_request__descriptor);
+    if (!q)
+        return call->code;
+    int a, b;
+    char key[256], field[80], list[128];
+    bool ok = nt_id_valid(q->person_id);
+    if (!ok)
+        mr_call_fail(call, MR_INVALID_ARGUMENT, "invalid person_id");
+    else if (q->timezone && q->timezone[0] && !nt_tz_get(st, q->timezone))
+        ok = false, mr_call_fail(call, MR_INVALID_ARGUMENT, "unknown time zone '%.64s'", q->timezone);
+    else if (q->quiet_hours && q->quiet_hours[0] && strcmp(q->quiet_hours, "none") != 0 &&
+             nt_parse_window(q->quiet_hours, &a, &b) != 0)
+        ok = false, mr_call_fail(call, MR_INVALID_ARGUMENT, "quiet_hours must be HH:MM-HH:MM or none");
+    for (size_t i = 0; ok && i < q->n_channels; i++)
+        if (!channels_ok(q->channels[i]))
+            ok = false, mr_call_fail(call, MR_INVALID_ARGUMENT, "channels: a kind and 1-4 of: inbox");
+    if (ok) {
+        nt_key(key, sizeof key, call->region, "pref:%s", q->person_id);
+        if (q->timezone)
+            mr_tx_addv(call->tx, "HSET", key, "tz", q->timezone, NULL);
+        if (q->quiet_hours)
+            mr_tx_addv(call->tx, "HSET", key, "quiet", q->quiet_hours, NULL);
+        for (size_t i = 0; i < q->n_channels; i++) {
+            list[0] = '\0';
+            for (size_t j = 0; j < q->channels[i]->n_channels; j++)
+                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", j ? "," : "",
+                         q->channels[i]->channels[j]);
+            snprintf(field, sizeof field, "ch:%s", q->channels[i]->kind);
+            mr_tx_addv(call->tx, "HSET", key, field, list, NULL);
+        }
+        Medrep__SetPreferencesReply reply = MEDREP__SET_PREFERENCES_REPLY__INIT;
+        mr_call_reply(call, &reply.base);
+    }
+    protobuf_c_message_free_unpacked(&q->base, NULL);
+    return call->code;
+}
+
+const mr_method nt_methods[] = {
+    {"ScheduleReminder", schedule_reminder}, {"CancelReminders", cancel_reminders},
+    {"MoveReminders", move_reminders},       {"ListReminders", list_reminders},
+    {"InboxList", inbox_list},               {"InboxMarkRead", inbox_mark_read},
+    {"SetPreferences", set_preferences},
+};
+const size_t nt_method_count = sizeof nt_methods / sizeof nt_methods[0];

@@ -1,0 +1,127 @@
+/* notify.h: the shell of the notify service, shared by main.c (state,
+ * settings, threads), store.c (the Redis layout and the staged writes of
+ * reminders), timers.c (the mover and the sender) and handlers.c (methods
+ * and events).
+ *
+ * Redis layout of a region (every key under the region's hash tag
+ * "{r:<region>}:notify:"):
+ *   rem:<id>            hash: p person, k kind, t title, b body, due, u urgent, s subject
+ *   sh:<n>:due          sorted set of reminder ids by due time (ms), shard n
+ *   sh:<n>:ready        stream of fired reminders (m id, due, at fire time) read by
+ *                       the consumer group "senders"
+ *   sh:<n>:lease        the instance that moves shard n now (PX lease)
+ *   sh:<n>:wake         list the mover blocks on; pushed when a reminder is
+ *                       scheduled before the shard's head
+ *   sh:<n>:tries        hash: ready entry id -> deliveries tried
+ *   subj:<subject>      set of reminder ids of a subject (a meeting, ...)
+ *   person:<p>          set of a person's pending reminder ids
+ *   pref:<p>            hash: tz, quiet, ch:<kind> / ch:* channels
+ *   inbox:<p>           sorted set of delivery ids by delivered time
+ *   inbox:<p>:items     hash: delivery id -> packed medrep.InboxItem
+ *   inbox:<p>:unread    set of unread delivery ids
+ *   sent:<delivery id>  set once a delivery is done (with the ack, atomically)
+ *   dead                stream of dead-lettered entries with their reason */
+#ifndef MEDREP_NOTIFY_H
+#define MEDREP_NOTIFY_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "clock.h"
+#include "config.h"
+#include "core.h"
+#include "service.h"
+#include "store.h"
+
+#define NT_MAX_REGIONS 32
+#define NT_MAX_SHARDS 64
+#define NT_TZ_CACHE 64
+
+typedef struct {
+    int shards;                 /* per region */
+    int lease_ms;               /* the mover's lease */
+    int max_sleep_ms;           /* the longest a mover sleeps (also bounds shutdown) */
+    int block_ms;               /* the sender's XREADGROUP block */
+    int claim_min_idle_ms;      /* a ready entry pending longer is reclaimed */
+    int claim_interval_ms;
+    int max_attempts;           /* deliveries of one entry before the dead letter */
+    int move_batch;             /* entries per move script */
+    int read_batch;             /* entries per XREADGROUP */
+    long long sent_ttl_ms;      /* how long a delivery id is remembered */
+    long long clock_skew_ms;    /* testing: added to this instance's wall clock */
+    long long events_maxlen;
+} nt_settings;
+
+typedef struct {
+    char name[33];
+    char timezone[64];
+    nt_rule rules[NT_MAX_RULES];
+    int rule_count;
+} nt_region;
+
+typedef struct {
+    mr_service *svc;
+    const mr_config *cfg;
+    nt_settings set;
+    nt_region regions[NT_MAX_REGIONS];
+    int region_count;
+    pthread_mutex_t tz_lock;    /* guards the zone cache */
+    struct { char name[64]; mr_tz *tz; } tz_cache[NT_TZ_CACHE];
+    int tz_count;
+    atomic_bool stop;
+    pthread_t threads[2 * NT_MAX_REGIONS];
+    void *workers[2 * NT_MAX_REGIONS];   /* owned by timers.c */
+    int thread_count;
+} nt_state;
+
+/* ---- main.c ---- */
+int64_t nt_now_ms(const nt_state *st);
+const nt_region *nt_region_find(const nt_state *st, const char *region);
+/* A loaded zone from the cache (never freed before fini), or NULL. */
+const mr_tz *nt_tz_get(nt_state *st, const char *name);
+
+/* ---- store.c ---- */
+int nt_key(char *buf, size_t cap, const char *region, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+typedef struct {
+    const char *id, *person, *kind, *title, *body, *subject;
+    int64_t due_ms;
+    bool urgent;
+} nt_reminder;
+
+/* A person's zone, quiet window and channels for a kind. */
+typedef struct {
+    const mr_tz *tz;
+    int quiet_start, quiet_end;     /* equal: never quiet */
+    char channels[128];             /* comma list */
+} nt_person;
+
+/* Reads the person's preferences (falling back to the region's). 0 or -1
+ * (Redis failed). */
+int nt_person_load(nt_state *st, mr_store *store, const char *region, const char *person,
+                   const char *kind, nt_person *out);
+/* Stages the (re)scheduling of r, after quiet hours. 0, or -1 when Redis
+ * failed or r is invalid. *due_out: the due time stored. */
+int nt_stage_schedule(nt_state *st, mr_store *store, mr_tx *tx, const char *region,
+                      const nt_reminder *r, int64_t *due_out);
+/* Stages the cancel of one reminder: 1 cancelled, 0 not found, -1 Redis failed. */
+int nt_stage_cancel(nt_state *st, mr_store *store, mr_tx *tx, const char *region, const char *id);
+/* Reminder ids of a subject (SMEMBERS). Count or -1; caller frees with mr_md-like loop. */
+long nt_subject_ids(mr_store *store, const char *region, const char *subject, char ***ids);
+void nt_free_ids(char **ids, long count);
+
+/* ---- timers.c ---- */
+/* Starts the mover and the sender of every region. 0 or -1. */
+int nt_timers_start(nt_state *st, char *err, size_t errcap);
+/* Sets stop, joins the threads and gives up held leases. */
+void nt_timers_stop(nt_state *st);
+
+/* ---- handlers.c ---- */
+extern const mr_method nt_methods[];
+extern const size_t nt_method_count;
+int nt_on_event(mr_event_call *call);
+
+#endif

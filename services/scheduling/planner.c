@@ -1,0 +1,873 @@
+/* planner.c: targets from the norms, the month's day-to-hospital
+ * assignment, the days' calls and routes, shortfalls, and the naive
+ * baseline (planner.h). */
+#include "planner.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define VDAYS_MAX 64          /* calls one visit can hold in a horizon */
+#define REPAIR_TRIES 6        /* other days tried for a call left over */
+#define EPS 1e-9
+
+typedef struct {
+    int n, ncalls;
+    sc_stop stops[SC_ROUTE_MAX];
+    int visit[SC_ROUTE_MAX];
+    unsigned char kind[SC_ROUTE_MAX], fixed[SC_ROUTE_MAX];
+    int fixed_start[SC_ROUTE_MAX];
+    sc_route route;
+    bool routed;
+} day_plan;
+
+typedef struct {
+    const sc_problem *p;
+    const sc_norms *nm;
+    day_plan *dp;
+    int *count;               /* per visit: calls in the horizon */
+    int *vdays;               /* per visit: VDAYS_MAX days of its calls */
+    int *group_of_loc;        /* per location; -1 when no demand */
+    int ngroups;
+    int *open_k;              /* per day: index among open days, or -1 */
+    int *group_left;          /* per (open day k, group): open days >= k of the group */
+    int nopen;
+} planner;
+
+static int dur(const sc_problem *p, int v)
+{
+    return p->visits[v].duration > 0 ? p->visits[v].duration : p->norms->call_minutes;
+}
+
+static bool day_open(const sc_problem *p, int d)
+{
+    return d >= p->from_day && p->days[d].field && !p->days[d].off;
+}
+
+int sc_travel_minutes(double lat1, double lon1, double lat2, double lon2, double speed_kmh,
+                      double road_factor)
+{
+    const double r = 6371.0, rad = M_PI / 180.0;
+    double dlat = (lat2 - lat1) * rad, dlon = (lon2 - lon1) * rad;
+    double a = sin(dlat / 2) * sin(dlat / 2) +
+               cos(lat1 * rad) * cos(lat2 * rad) * sin(dlon / 2) * sin(dlon / 2);
+    double km = 2 * r * atan2(sqrt(a), sqrt(1 - a)) * road_factor;
+    return (int)ceil(km / speed_kmh * 60.0 - EPS);
+}
+
+void sc_visit_spans(const sc_problem *p, int v, int d, sc_spans *out)
+{
+    const sc_visit *vi = &p->visits[v];
+    int wd = p->days[d].weekday;
+    sc_spans day = {.n = 1, .s = {{p->norms->day_start, p->norms->day_end}}}, w, tmp;
+    sc_hours_of_day(&vi->windows, wd, &w);
+    sc_spans_intersect(&day, &w, &tmp);
+    if (p->opening) {
+        sc_hours_of_day(&p->opening[vi->loc], wd, &w);
+        sc_spans_intersect(&tmp, &w, &tmp);
+    }
+    if (!vi->peak.any)
+        sc_spans_subtract(&tmp, &vi->peak.day[wd], &tmp);
+    sc_spans_subtract(&tmp, &p->days[d].blocked, out);
+}
+
+/* ---- targets ---- */
+
+static int count_fixed(const sc_problem *p, int *fixedcnt, int *fixed_open)
+{
+    *fixed_open = 0;
+    for (int i = 0; i < p->nfixed; i++) {
+        const sc_call *c = &p->fixed[i];
+        if (c->visit < 0 || c->visit >= p->nvisits || c->day < 0 || c->day >= p->ndays)
+            continue;
+        fixedcnt[c->visit]++;
+        *fixed_open += day_open(p, c->day);
+    }
+    return 0;
+}
+
+static int open_days(const sc_problem *p, int *weeks)
+{
+    int n = 0, last_week = INT_MIN;
+    *weeks = 0;
+    for (int d = 0; d < p->ndays; d++)
+        if (day_open(p, d)) {
+            n++;
+            if (p->days[d].week != last_week)
+                (*weeks)++;
+            last_week = p->days[d].week;
+        }
+    return n;
+}
+
+typedef struct {
+    long key;
+    int v;
+} keyed;
+
+static int cmp_keyed(const void *a, const void *b)
+{
+    const keyed *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return x->v - y->v;
+}
+
+/* Visits of class c ranked: already called in the horizon, then not yet
+ * called in the quarter, then the rest. Returns the count. */
+static int rank_class(const sc_problem *p, int c, const int *fixedcnt, int *out)
+{
+    keyed *k = malloc(sizeof *k * (size_t)(p->nvisits ? p->nvisits : 1));
+    int n = 0;
+    for (int v = 0; k && v < p->nvisits; v++)
+        if (p->visits[v].cls == c)
+            k[n++] = (keyed){(fixedcnt[v] > 0 ? 0 : 2) + (p->visits[v].called_in_quarter ? 1 : 0), v};
+    if (k)
+        qsort(k, (size_t)n, sizeof *k, cmp_keyed);
+    for (int i = 0; i < n; i++)
+        out[i] = k[i].v;
+    free(k);
+    return n;
+}
+
+static int class_cover_count(const sc_problem *p, int c, const int *ranked, int n)
+{
+    const sc_class_norm *cn = &p->norms->cls[c];
+    int k = (int)ceil(cn->coverage_month * n - EPS);
+    if (p->quarter_ends) {
+        int called = 0;
+        for (int i = 0; i < n; i++)
+            called += p->visits[ranked[i]].called_in_quarter;
+        int need_q = (int)ceil(cn->coverage_quarter * n - EPS) - called;
+        int uncalled_pos = 0;   /* covering need_q uncalled ones: they come after the in-horizon ones */
+        for (int i = 0; i < n && need_q > 0; i++)
+            if (!p->visits[ranked[i]].called_in_quarter) {
+                uncalled_pos = i + 1;
+                need_q--;
+            }
+        if (uncalled_pos > k)
+            k = uncalled_pos;
+    }
+    return k > n ? n : k;
+}
+
+static void cut_to_capacity(sc_problem *p, int **ranked, const int *nr, const int *fixedcnt,
+                            long *demand, long cap)
+{
+    for (int c = p->norms->ncls - 1; c >= 0 && *demand > cap; c--)
+        for (int i = nr[c] - 1; i >= 0 && *demand > cap; i--) {
+            sc_visit *v = &p->visits[ranked[c][i]];
+            *demand -= v->target - fixedcnt[ranked[c][i]];
+            v->target = fixedcnt[ranked[c][i]];
+        }
+}
+
+static void fill_to_minimum(sc_problem *p, int **ranked, const int *nr, const int *maxopp,
+                            long *demand, long min_total)
+{
+    for (int round = 0; *demand < min_total; round++) {
+        bool progress = false;
+        for (int c = 0; c < p->norms->ncls && *demand < min_total; c++)
+            for (int i = 0; i < nr[c] && *demand < min_total; i++) {
+                sc_visit *v = &p->visits[ranked[c][i]];
+                if (v->target >= maxopp[ranked[c][i]] || (round == 0 && v->target > 0))
+                    continue;
+                v->target++;
+                (*demand)++;
+                progress = true;
+            }
+        if (!progress && round > 0)
+            break;
+    }
+}
+
+int sc_plan_targets(sc_problem *p)
+{
+    const sc_norms *nm = p->norms;
+    size_t nv = (size_t)(p->nvisits > 0 ? p->nvisits : 1);
+    int *fixedcnt = calloc(nv, sizeof *fixedcnt), *maxopp = calloc(nv, sizeof *maxopp);
+    int *ranked[SC_CLASSES_MAX] = {0}, nr[SC_CLASSES_MAX] = {0};
+    int rc = fixedcnt && maxopp ? 0 : -1, fixed_open = 0, weeks = 0;
+    if (rc == 0)
+        count_fixed(p, fixedcnt, &fixed_open);
+    int nopen = open_days(p, &weeks);
+    long demand = 0;
+    for (int c = 0; rc == 0 && c < nm->ncls; c++) {
+        ranked[c] = malloc(nv * sizeof *ranked[c]);
+        if (!ranked[c]) {
+            rc = -1;
+            break;
+        }
+        nr[c] = rank_class(p, c, fixedcnt, ranked[c]);
+        int k = class_cover_count(p, c, ranked[c], nr[c]);
+        int per = nm->cls[c].calls_per_month > 0 ? (int)ceil(nm->cls[c].calls_per_month - EPS) : 1;
+        for (int i = 0; i < nr[c]; i++) {
+            int v = ranked[c][i];
+            maxopp[v] = fixedcnt[v] + weeks * nm->calls_per_week_per_customer;
+            int t = i < k ? (per < maxopp[v] ? per : maxopp[v]) : 0;
+            p->visits[v].target = t > fixedcnt[v] ? t : fixedcnt[v];
+            demand += p->visits[v].target - fixedcnt[v];
+        }
+    }
+    for (int v = 0; rc == 0 && v < p->nvisits; v++)
+        if (p->visits[v].cls < 0 || p->visits[v].cls >= nm->ncls)
+            p->visits[v].target = fixedcnt[v];
+    if (rc == 0) {
+        long cap = (long)nopen * nm->calls_per_day_max - fixed_open;
+        long min_total = (long)nopen * nm->calls_per_day_min - fixed_open;
+        cut_to_capacity(p, ranked, nr, fixedcnt, &demand, cap);
+        fill_to_minimum(p, ranked, nr, maxopp, &demand, min_total);
+    }
+    for (int c = 0; c < SC_CLASSES_MAX; c++)
+        free(ranked[c]);
+    free(fixedcnt);
+    free(maxopp);
+    return rc;
+}
+
+/* ---- the planner's working state ---- */
+
+static void planner_free(planner *s)
+{
+    free(s->dp);
+    free(s->count);
+    free(s->vdays);
+    free(s->group_of_loc);
+    free(s->open_k);
+    free(s->group_left);
+}
+
+static bool has_room(const planner *s, int v, int d)
+{
+    const sc_problem *p = s->p;
+    int week = p->days[d].week, in_week = 0, gap = s->nm->conflict_days;
+    const int *days = &s->vdays[(size_t)v * VDAYS_MAX];
+    if (s->count[v] >= VDAYS_MAX)
+        return false;
+    for (int i = 0; i < s->count[v]; i++) {
+        if (days[i] == d || (gap > 0 && abs(days[i] - d) < gap))
+            return false;
+        in_week += p->days[days[i]].week == week;
+    }
+    if (in_week >= s->nm->calls_per_week_per_customer)
+        return false;
+    int last = p->visits[v].last_call_day;
+    return last == SC_NO_DAY || gap <= 0 || d - last >= gap;
+}
+
+static bool fits_day(const planner *s, int v, int d, sc_spans *spans)
+{
+    sc_visit_spans(s->p, v, d, spans);
+    for (int i = 0; i < spans->n; i++)
+        if (spans->s[i].end - spans->s[i].start >= dur(s->p, v))
+            return true;
+    return false;
+}
+
+static bool may_call(const planner *s, int v, int d, sc_spans *spans)
+{
+    const sc_problem *p = s->p;
+    return p->visits[v].cls >= 0 && s->count[v] < p->visits[v].target && day_open(p, d) &&
+           has_room(s, v, d) && fits_day(s, v, d, spans);
+}
+
+static void note_call(planner *s, int v, int d)
+{
+    if (v < 0 || s->count[v] >= VDAYS_MAX)
+        return;
+    s->vdays[(size_t)v * VDAYS_MAX + s->count[v]++] = d;
+}
+
+static void forget_call(planner *s, int v, int d)
+{
+    int *days = &s->vdays[(size_t)v * VDAYS_MAX];
+    for (int i = 0; i < s->count[v]; i++)
+        if (days[i] == d) {
+            days[i] = days[--s->count[v]];
+            return;
+        }
+}
+
+static int day_push(day_plan *dp, const sc_stop *st, int visit, sc_kind kind, bool fixed)
+{
+    if (dp->n >= SC_ROUTE_MAX)
+        return -1;
+    dp->stops[dp->n] = *st;
+    dp->visit[dp->n] = visit;
+    dp->kind[dp->n] = (unsigned char)kind;
+    dp->fixed[dp->n] = fixed;
+    dp->fixed_start[dp->n] = st->allowed.n ? st->allowed.s[0].start : 0;
+    dp->ncalls += visit >= 0;
+    dp->n++;
+    return 0;
+}
+
+static void day_pop(day_plan *dp)
+{
+    dp->n--;
+    dp->ncalls -= dp->visit[dp->n] >= 0;
+}
+
+static int route_day(const planner *s, int d, day_plan *dp)
+{
+    const sc_problem *p = s->p;
+    (void)d;
+    sc_route_ctx ctx = {p->nloc, p->travel, p->home, s->nm->day_start, s->nm->day_end};
+    dp->routed = sc_route_solve(&ctx, dp->stops, dp->n, s->nm->route_exact_max, &dp->route) == 0;
+    return dp->routed ? 0 : -1;
+}
+
+/* Groups: hospitals with demand in a short tour from home, cut into
+ * `ngroups` runs of about equal demand. */
+static void make_groups(planner *s, int ngroups)
+{
+    const sc_problem *p = s->p;
+    int *load = calloc((size_t)p->nloc, sizeof *load), *tour = malloc(sizeof *tour * (size_t)p->nloc);
+    bool *used = calloc((size_t)p->nloc, sizeof *used);
+    long total = 0;
+    int n = 0;
+    for (int l = 0; l < p->nloc; l++)
+        s->group_of_loc[l] = -1;
+    for (int v = 0; load && v < p->nvisits; v++)
+        if (p->visits[v].target > 0) {
+            load[p->visits[v].loc] += p->visits[v].target;
+            total += p->visits[v].target;
+        }
+    for (int at = p->home; load && tour && used;) {
+        int best = -1;
+        for (int l = 0; l < p->nloc; l++)
+            if (!used[l] && load[l] > 0 &&
+                (best < 0 || p->travel[at * p->nloc + l] < p->travel[at * p->nloc + best]))
+                best = l;
+        if (best < 0)
+            break;
+        used[best] = true;
+        tour[n++] = best;
+        at = best;
+    }
+    long acc = 0;
+    for (int i = 0; i < n; i++) {
+        int g = total > 0 ? (int)((acc * ngroups + total / 2 / (n ? n : 1)) / total) : 0;
+        s->group_of_loc[tour[i]] = g < ngroups ? g : ngroups - 1;
+        acc += load[tour[i]];
+    }
+    s->ngroups = ngroups;
+    free(load);
+    free(tour);
+    free(used);
+}
+
+static int planner_init(planner *s, const sc_problem *p)
+{
+    memset(s, 0, sizeof *s);
+    s->p = p;
+    s->nm = p->norms;
+    size_t nv = (size_t)(p->nvisits > 0 ? p->nvisits : 1), nd = (size_t)(p->ndays > 0 ? p->ndays : 1);
+    s->dp = calloc(nd, sizeof *s->dp);
+    s->count = calloc(nv, sizeof *s->count);
+    s->vdays = calloc(nv * VDAYS_MAX, sizeof *s->vdays);
+    s->group_of_loc = calloc((size_t)(p->nloc > 0 ? p->nloc : 1), sizeof *s->group_of_loc);
+    s->open_k = calloc(nd, sizeof *s->open_k);
+    if (!s->dp || !s->count || !s->vdays || !s->group_of_loc || !s->open_k)
+        return -1;
+    int weeks = 0;
+    s->nopen = open_days(p, &weeks);
+    int per_week = weeks ? (s->nopen + weeks / 2) / weeks : 1;
+    make_groups(s, per_week > 0 ? per_week : 1);
+    s->group_left = calloc((size_t)(s->nopen + 1) * (size_t)s->ngroups, sizeof *s->group_left);
+    if (!s->group_left)
+        return -1;
+    for (int d = 0, k = 0; d < p->ndays; d++)
+        s->open_k[d] = day_open(p, d) ? k++ : -1;
+    for (int k = s->nopen - 1; k >= 0; k--)
+        for (int g = 0; g < s->ngroups; g++)
+            s->group_left[k * s->ngroups + g] =
+                s->group_left[(k + 1) * s->ngroups + g] + (k % s->ngroups == g);
+    return 0;
+}
+
+/* Fixed calls: into their day's plan (open days) and the visit counts. */
+static void place_fixed(planner *s)
+{
+    const sc_problem *p = s->p;
+    for (int i = 0; i < p->nfixed; i++) {
+        const sc_call *c = &p->fixed[i];
+        if (c->day < 0 || c->day >= p->ndays || c->visit >= p->nvisits)
+            continue;
+        if (c->visit >= 0)
+            note_call(s, c->visit, c->day);
+        sc_stop st = {.loc = c->loc, .duration = c->duration,
+                      .allowed = {.n = 1, .s = {{c->start, c->start + c->duration}}}};
+        day_push(&s->dp[c->day], &st, c->visit, c->kind, true);
+    }
+}
+
+/* ---- one day ---- */
+
+static int pim_location(const planner *s, int g)
+{
+    const sc_problem *p = s->p;
+    int best = -1, best_load = -1;
+    for (int l = 0; l < p->nloc; l++) {
+        if (s->group_of_loc[l] != g)
+            continue;
+        int load = 0;
+        for (int v = 0; v < p->nvisits; v++)
+            if (p->visits[v].loc == l && p->visits[v].cls >= 0 && s->nm->cls[p->visits[v].cls].high_value)
+                load += p->visits[v].target;
+        if (load > best_load) {
+            best = l;
+            best_load = load;
+        }
+    }
+    return best;
+}
+
+static void add_pim(planner *s, int d, int g)
+{
+    int loc = pim_location(s, g);
+    if (loc < 0)
+        return;
+    sc_spans want = {.n = 1, .s = {{s->nm->pim_start, s->nm->pim_start + s->nm->pim_minutes}}}, ok;
+    sc_spans_subtract(&want, &s->p->days[d].blocked, &ok);
+    if (ok.n != 1 || sc_spans_minutes(&ok) != s->nm->pim_minutes)
+        return;
+    sc_stop st = {.loc = loc, .duration = s->nm->pim_minutes, .allowed = ok};
+    day_push(&s->dp[d], &st, -1, SC_KIND_PIM, false);
+}
+
+static int candidates(const planner *s, int d, int g, bool own_group, keyed *out)
+{
+    const sc_problem *p = s->p;
+    int k = s->open_k[d], n = 0;
+    sc_spans sp;
+    for (int v = 0; v < p->nvisits; v++) {
+        int vg = s->group_of_loc[p->visits[v].loc];
+        if ((vg == g) != own_group || !may_call(s, v, d, &sp))
+            continue;
+        int left = p->visits[v].target - s->count[v];
+        long key;
+        if (own_group) {
+            int opp = vg >= 0 ? s->group_left[k * s->ngroups + vg] : 1;
+            key = (left >= opp ? 0 : 1000000L) + p->visits[v].cls * 1000L + (100 - left);
+        } else {
+            int near = INT_MAX;
+            for (int l = 0; l < p->nloc; l++)
+                if (s->group_of_loc[l] == g && p->travel[p->visits[v].loc * p->nloc + l] < near)
+                    near = p->travel[p->visits[v].loc * p->nloc + l];
+            key = (long)(near == INT_MAX ? 100000 : near) * 100 + p->visits[v].cls;
+        }
+        out[n++] = (keyed){key, v};
+    }
+    qsort(out, (size_t)n, sizeof *out, cmp_keyed);
+    return n;
+}
+
+static void take(planner *s, int d, const keyed *c, int n, int upto)
+{
+    day_plan *dp = &s->dp[d];
+    for (int i = 0; i < n && dp->ncalls < upto; i++) {
+        sc_stop st = {.loc = s->p->visits[c[i].v].loc, .duration = dur(s->p, c[i].v)};
+        sc_visit_spans(s->p, c[i].v, d, &st.allowed);
+        if (day_push(dp, &st, c[i].v, SC_KIND_CALL, false) == 0)
+            note_call(s, c[i].v, d);
+    }
+}
+
+/* Routes the day, dropping the last non-fixed stops until it fits. */
+static void settle_day(planner *s, int d)
+{
+    day_plan *dp = &s->dp[d];
+    while (route_day(s, d, dp) != 0) {
+        int k = dp->n - 1;
+        while (k >= 0 && dp->fixed[k])
+            k--;
+        if (k < 0)
+            return;
+        int v = dp->visit[k];
+        if (v >= 0)
+            forget_call(s, v, d);
+        dp->ncalls -= v >= 0;
+        memmove(&dp->stops[k], &dp->stops[k + 1], sizeof dp->stops[0] * (size_t)(dp->n - k - 1));
+        memmove(&dp->visit[k], &dp->visit[k + 1], sizeof dp->visit[0] * (size_t)(dp->n - k - 1));
+        memmove(&dp->kind[k], &dp->kind[k + 1], (size_t)(dp->n - k - 1));
+        memmove(&dp->fixed[k], &dp->fixed[k + 1], (size_t)(dp->n - k - 1));
+        memmove(&dp->fixed_start[k], &dp->fixed_start[k + 1],
+                sizeof dp->fixed_start[0] * (size_t)(dp->n - k - 1));
+        dp->n--;
+    }
+}
+
+static void plan_day(planner *s, int d, bool pim_day, keyed *buf)
+{
+    int g = s->open_k[d] % s->ngroups;
+    if (pim_day)
+        add_pim(s, d, g);
+    int n = candidates(s, d, g, true, buf);
+    take(s, d, buf, n, s->nm->calls_per_day_max);
+    if (s->dp[d].ncalls < s->nm->calls_per_day_min) {
+        n = candidates(s, d, g, false, buf);
+        take(s, d, buf, n, s->nm->calls_per_day_min);
+    }
+    settle_day(s, d);
+}
+
+/* The open days of each week that get a PIM: the week's second open day
+ * (or its first), unless fixed PIMs already meet pims_per_week. */
+static void choose_pim_days(const planner *s, bool *pim)
+{
+    const sc_problem *p = s->p;
+    for (int d = 0; d < p->ndays;) {
+        int week = p->days[d].week, e = d, have = 0, open[8], nopen = 0;
+        while (e < p->ndays && p->days[e].week == week)
+            e++;
+        for (int i = 0; i < p->nfixed; i++)
+            have += p->fixed[i].kind == SC_KIND_PIM && p->fixed[i].day >= d && p->fixed[i].day < e;
+        for (int x = d; x < e && nopen < 8; x++)
+            if (day_open(p, x))
+                open[nopen++] = x;
+        for (int need = s->nm->pims_per_week - have, i = 0; need > 0 && i < nopen; need--, i++)
+            pim[open[(1 + 2 * i) < nopen ? 1 + 2 * i : i]] = true;
+        d = e;
+    }
+}
+
+/* Calls left over: try other open days, nearest first. */
+static void repair(planner *s)
+{
+    const sc_problem *p = s->p;
+    keyed *days = malloc(sizeof *days * (size_t)(p->ndays > 0 ? p->ndays : 1));
+    for (int c = 0; days && c < s->nm->ncls; c++)
+        for (int v = 0; v < p->nvisits; v++) {
+            if (p->visits[v].cls != c || s->count[v] >= p->visits[v].target)
+                continue;
+            int nd = 0;
+            sc_spans sp;
+            for (int d = 0; d < p->ndays; d++) {
+                if (s->open_k[d] < 0 || s->dp[d].ncalls >= s->nm->calls_per_day_max ||
+                    !may_call(s, v, d, &sp))
+                    continue;
+                int near = INT_MAX;
+                for (int k = 0; k < s->dp[d].n; k++) {
+                    int t = p->travel[p->visits[v].loc * p->nloc + s->dp[d].stops[k].loc];
+                    near = t < near ? t : near;
+                }
+                days[nd++] = (keyed){near, d};
+            }
+            qsort(days, (size_t)nd, sizeof *days, cmp_keyed);
+            for (int i = 0; i < nd && i < REPAIR_TRIES && s->count[v] < p->visits[v].target; i++) {
+                int d = days[i].v;
+                day_plan *dp = &s->dp[d];
+                sc_route keep = dp->route;
+                bool was = dp->routed;
+                sc_stop st = {.loc = p->visits[v].loc, .duration = dur(p, v)};
+                sc_visit_spans(p, v, d, &st.allowed);
+                if (!has_room(s, v, d) || day_push(dp, &st, v, SC_KIND_CALL, false) != 0)
+                    continue;
+                if (route_day(s, d, dp) == 0) {
+                    note_call(s, v, d);
+                    continue;
+                }
+                day_pop(dp);
+                dp->route = keep;
+                dp->routed = was;
+            }
+        }
+    free(days);
+}
+
+/* ---- output ---- */
+
+static int plan_push(sc_plan *out, const sc_call *c)
+{
+    if (out->ncalls == out->cap) {
+        int cap = out->cap ? out->cap * 2 : 256;
+        sc_call *n = realloc(out->calls, sizeof *n * (size_t)cap);
+        if (!n)
+            return -1;
+        out->calls = n;
+        out->cap = cap;
+    }
+    out->calls[out->ncalls++] = *c;
+    return 0;
+}
+
+static int emit_day(const planner *s, int d, sc_plan *out)
+{
+    const day_plan *dp = &s->dp[d];
+    for (int k = 0; k < dp->n; k++) {
+        int i = dp->routed ? dp->route.order[k] : k;
+        sc_call c = {.visit = dp->visit[i], .loc = dp->stops[i].loc, .day = d,
+                     .start = dp->routed ? dp->route.start[k] : dp->fixed_start[i],
+                     .duration = dp->stops[i].duration, .kind = dp->kind[i], .fixed = dp->fixed[i]};
+        if (plan_push(out, &c) != 0)
+            return -1;
+    }
+    if (dp->routed && dp->n) {
+        out->travel += dp->route.travel;
+        out->idle += dp->route.idle;
+        out->days_routed++;
+    }
+    return 0;
+}
+
+static int emit(const planner *s, sc_plan *out)
+{
+    for (int d = 0; d < s->p->ndays; d++)
+        if (emit_day(s, d, out) != 0)
+            return -1;
+    return 0;
+}
+
+static bool valid_problem(const sc_problem *p)
+{
+    if (!p->norms || p->nloc <= 0 || !p->travel || p->home < 0 || p->home >= p->nloc ||
+        p->ndays < 0 || p->nvisits < 0 || (p->nvisits && !p->visits) || (p->ndays && !p->days))
+        return false;
+    for (int v = 0; v < p->nvisits; v++)
+        if (p->visits[v].loc < 0 || p->visits[v].loc >= p->nloc)
+            return false;
+    for (int i = 0; i < p->nfixed; i++)
+        if (p->fixed[i].loc < 0 || p->fixed[i].loc >= p->nloc)
+            return false;
+    return true;
+}
+
+int sc_plan_make(const sc_problem *p, sc_plan *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!valid_problem(p))
+        return -1;
+    planner s;
+    bool *pim = calloc((size_t)(p->ndays > 0 ? p->ndays : 1), sizeof *pim);
+    keyed *buf = malloc(sizeof *buf * (size_t)(p->nvisits > 0 ? p->nvisits : 1));
+    int rc = planner_init(&s, p) == 0 && pim && buf ? 0 : -1;
+    if (rc == 0) {
+        place_fixed(&s);
+        choose_pim_days(&s, pim);
+        for (int d = p->from_day < 0 ? 0 : p->from_day; d < p->ndays; d++)
+            if (s.open_k[d] >= 0)
+                plan_day(&s, d, pim[d], buf);
+            else if (d >= p->from_day && s.dp[d].n)
+                route_day(&s, d, &s.dp[d]);
+        repair(&s);
+        rc = emit(&s, out);
+    }
+    if (rc == 0)
+        sc_plan_check(p, out);
+    free(pim);
+    free(buf);
+    planner_free(&s);
+    return rc;
+}
+
+/* ---- the naive baseline ---- */
+
+/* The naive order: calls in the order appended, each fixed stop or PIM
+ * put at the first place where the day stays feasible. 0 or -1. */
+static int naive_order(const sc_route_ctx *ctx, const day_plan *dp, int *order)
+{
+    int n = 0;
+    for (int k = 0; k < dp->n; k++)
+        if (!dp->fixed[k] && dp->kind[k] == SC_KIND_CALL)
+            order[n++] = k;
+    for (int k = 0; k < dp->n; k++) {
+        if (!dp->fixed[k] && dp->kind[k] == SC_KIND_CALL)
+            continue;
+        int pos = 0;
+        for (; pos <= n; pos++) {
+            memmove(order + pos + 1, order + pos, sizeof *order * (size_t)(n - pos));
+            order[pos] = k;
+            if (sc_route_finish(ctx, dp->stops, order, n + 1) >= 0)
+                break;
+            memmove(order + pos, order + pos + 1, sizeof *order * (size_t)(n - pos));
+        }
+        if (pos > n)
+            return -1;
+        n++;
+    }
+    return 0;
+}
+
+static bool naive_order_ok(const sc_route_ctx *ctx, const day_plan *dp)
+{
+    int order[SC_ROUTE_MAX];
+    return naive_order(ctx, dp, order) == 0 && sc_route_finish(ctx, dp->stops, order, dp->n) >= 0;
+}
+
+static bool naive_route(const sc_route_ctx *ctx, day_plan *dp)
+{
+    int order[SC_ROUTE_MAX];
+    return naive_order(ctx, dp, order) == 0 &&
+           sc_route_eval(ctx, dp->stops, order, dp->n, &dp->route) == 0;
+}
+
+/* Appends visits greedily: best class first, then nearest to where the
+ * rep stands, keeping each append feasible; no reordering. */
+static void naive_day(planner *s, int d, bool pim_day)
+{
+    const sc_problem *p = s->p;
+    day_plan *dp = &s->dp[d];
+    if (pim_day)
+        add_pim(s, d, s->open_k[d] % s->ngroups);
+    sc_route_ctx ctx = {p->nloc, p->travel, p->home, s->nm->day_start, s->nm->day_end};
+    unsigned char *tried = calloc((size_t)(p->nvisits ? p->nvisits : 1), 1);
+    int at = p->home;
+    while (tried && dp->ncalls < s->nm->calls_per_day_max) {
+        int best = -1;
+        long best_key = LONG_MAX;
+        sc_spans sp;
+        for (int v = 0; v < p->nvisits; v++) {
+            if (tried[v] || !may_call(s, v, d, &sp))
+                continue;
+            long key = (long)p->visits[v].cls * 100000 + p->travel[at * p->nloc + p->visits[v].loc];
+            if (key < best_key) {
+                best_key = key;
+                best = v;
+            }
+        }
+        if (best < 0)
+            break;
+        tried[best] = 1;
+        sc_stop st = {.loc = p->visits[best].loc, .duration = dur(p, best)};
+        sc_visit_spans(p, best, d, &st.allowed);
+        day_push(dp, &st, best, SC_KIND_CALL, false);
+        if (naive_order_ok(&ctx, dp)) {
+            note_call(s, best, d);
+            at = st.loc;
+        } else
+            day_pop(dp);
+    }
+    free(tried);
+    dp->routed = naive_route(&ctx, dp);
+}
+
+int sc_plan_naive(const sc_problem *p, sc_plan *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!valid_problem(p))
+        return -1;
+    planner s;
+    bool *pim = calloc((size_t)(p->ndays > 0 ? p->ndays : 1), sizeof *pim);
+    int rc = planner_init(&s, p) == 0 && pim ? 0 : -1;
+    if (rc == 0) {
+        place_fixed(&s);
+        choose_pim_days(&s, pim);
+        for (int d = p->from_day < 0 ? 0 : p->from_day; d < p->ndays; d++)
+            if (s.open_k[d] >= 0)
+                naive_day(&s, d, pim[d]);
+        rc = emit(&s, out);
+    }
+    if (rc == 0)
+        sc_plan_check(p, out);
+    free(pim);
+    planner_free(&s);
+    return rc;
+}
+
+/* ---- shortfalls ---- */
+
+static void shortfall(sc_plan *out, const char *cls, const char *norm, double required,
+                      double planned)
+{
+    out->norms_checked++;
+    if (planned + EPS >= required) {
+        out->norms_met++;
+        return;
+    }
+    if (out->nshortfalls >= SC_SHORTFALLS_MAX)
+        return;
+    sc_shortfall *f = &out->shortfalls[out->nshortfalls++];
+    snprintf(f->norm, sizeof f->norm, "%s%s%s", cls ? cls : "", cls ? "." : "", norm);
+    f->required = required;
+    f->planned = planned;
+}
+
+static int cmp_int_desc(const void *a, const void *b)
+{
+    return *(const int *)b - *(const int *)a;
+}
+
+static void check_class(const sc_problem *p, sc_plan *out, int c, const int *calls, int *buf)
+{
+    const sc_class_norm *cn = &p->norms->cls[c];
+    int n = 0, covered = 0, covered_q = 0;
+    for (int v = 0; v < p->nvisits; v++)
+        if (p->visits[v].cls == c) {
+            buf[n++] = calls[v];
+            covered += calls[v] > 0;
+            covered_q += calls[v] > 0 || p->visits[v].called_in_quarter;
+        }
+    if (!n)
+        return;
+    int need = (int)ceil(cn->coverage_month * n - EPS);
+    if (need > 0)
+        shortfall(out, cn->name, "coverage_month", need, covered);
+    if (cn->calls_per_month > 0 && need > 0) {
+        qsort(buf, (size_t)n, sizeof *buf, cmp_int_desc);
+        double got = 0;
+        for (int i = 0; i < need; i++)
+            got += buf[i] < cn->calls_per_month ? buf[i] : cn->calls_per_month;
+        shortfall(out, cn->name, "calls_per_month", need * cn->calls_per_month, got);
+    }
+    int need_q = (int)ceil(cn->coverage_quarter * n - EPS);
+    if (p->quarter_ends && need_q > 0)
+        shortfall(out, cn->name, "coverage_quarter", need_q, covered_q);
+}
+
+static void check_rhythm(const sc_problem *p, sc_plan *out)
+{
+    int weeks = 0, open = open_days(p, &weeks), calls = 0, pim_weeks = 0, last_week = INT_MIN;
+    int pims_in_week = 0;
+    for (int i = 0; i < out->ncalls; i++) {
+        const sc_call *c = &out->calls[i];
+        if (c->kind == SC_KIND_CALL && c->visit >= 0 && day_open(p, c->day))
+            calls++;
+    }
+    if (open > 0)
+        shortfall(out, NULL, "calls_per_day", p->norms->calls_per_day_min, (double)calls / open);
+    for (int d = 0; d < p->ndays; d++) {
+        if (!day_open(p, d))
+            continue;
+        if (p->days[d].week != last_week) {
+            pim_weeks += pims_in_week >= p->norms->pims_per_week;
+            pims_in_week = 0;
+            last_week = p->days[d].week;
+            for (int i = 0; i < out->ncalls; i++)
+                pims_in_week += out->calls[i].kind == SC_KIND_PIM &&
+                                p->days[out->calls[i].day].week == last_week;
+        }
+    }
+    pim_weeks += last_week != INT_MIN && pims_in_week >= p->norms->pims_per_week;
+    if (weeks > 0 && p->norms->pims_per_week > 0)
+        shortfall(out, NULL, "pims_per_week", weeks, pim_weeks);
+}
+
+void sc_plan_check(const sc_problem *p, sc_plan *out)
+{
+    out->nshortfalls = out->norms_checked = out->norms_met = 0;
+    size_t nv = (size_t)(p->nvisits > 0 ? p->nvisits : 1);
+    int *calls = calloc(nv, sizeof *calls), *buf = malloc(nv * sizeof *buf);
+    if (!calls || !buf) {
+        free(calls);
+        free(buf);
+        return;
+    }
+    for (int i = 0; i < out->ncalls; i++)
+        if (out->calls[i].kind == SC_KIND_CALL && out->calls[i].visit >= 0 &&
+            out->calls[i].visit < p->nvisits)
+            calls[out->calls[i].visit]++;
+    for (int c = p->norms->ncls - 1; c >= 0; c--)
+        check_class(p, out, c, calls, buf);
+    check_rhythm(p, out);
+    free(calls);
+    free(buf);
+}
+
+void sc_plan_free(sc_plan *plan)
+{
+    free(plan->calls);
+    plan->calls = NULL;
+    plan->ncalls = plan->cap = 0;
+}

@@ -1,0 +1,127 @@
+/* planner.h: the call planner, a pure core (no I/O, no clock, no globals).
+ *
+ * Generic input: visits (each with a place, a class, a duration, weekly
+ * windows, peak hours to avoid and a target number of calls), places with
+ * a travel-time matrix and opening hours, and a horizon of days (field
+ * day or not, time off, blocked hours, week numbers). Calls already done,
+ * pinned, or added by hand are `fixed`: they stay where they are, count
+ * towards their visit's target, and days before from_day are never
+ * changed (replanning the rest of a cycle).
+ *
+ * sc_plan_targets turns the norms into per-visit targets for one norm
+ * period (a month cycle): which customers of each class to call and how
+ * often (coverage and calls a month), customers not yet called in the
+ * quarter first; when the rep's capacity cannot hold every target it
+ * drops the least important classes first (the order of norms->cls, so D
+ * before C before B before A); when the targets leave days under the
+ * minimum calls a day it adds calls, most important classes first.
+ *
+ * sc_plan_make then builds the month: hospitals are ordered in a short
+ * tour and cut into as many groups as there are field days in a week,
+ * field days take the groups in turn (the day-to-hospital assignment),
+ * each day takes the most urgent and most important calls of its group
+ * (filling up from the nearest other hospitals), respecting once a week
+ * per customer, the conflict rule, windows, opening hours, peak hours,
+ * time off and blocks; one PIM a week is reserved; each day is routed
+ * (route.h) and calls that do not fit are retried on other days.
+ * sc_plan_check reports which norms fall short and by how much, least
+ * important class first. sc_plan_naive is the baseline of the bench:
+ * customers by class, nearest hospital next, greedy days, no routing. */
+#ifndef SCHED_PLANNER_H
+#define SCHED_PLANNER_H
+
+#include <limits.h>
+#include <stdbool.h>
+
+#include "hours.h"
+#include "norms.h"
+#include "route.h"
+
+#define SC_NO_DAY INT_MIN
+
+typedef struct {
+    int loc;                     /* its hospital: index in the travel matrix */
+    int cls;                     /* norms class; -1: never planned */
+    int duration;                /* minutes; 0: norms->call_minutes */
+    sc_week_hours windows;       /* preferred windows (.any: none given) */
+    sc_week_hours peak;          /* peak clinic hours to avoid (.any: none) */
+    int target;                  /* calls wanted in the horizon, fixed ones included */
+    bool called_in_quarter;      /* called earlier in the quarter, before the horizon */
+    int last_call_day;           /* day index (negative) of its last call before the horizon, or SC_NO_DAY */
+} sc_visit;
+
+typedef struct {
+    bool field;                  /* a field day of the calendar */
+    bool off;                    /* the rep is away all day */
+    int weekday;                 /* 0 = Sunday */
+    int week;                    /* week number (monotone), for the per-week rules */
+    sc_spans blocked;            /* hours without calls: time off, meetings */
+} sc_day;
+
+typedef enum { SC_KIND_CALL = 0, SC_KIND_PIM = 1 } sc_kind;
+
+typedef struct {
+    int visit;                   /* index in visits; -1 for a PIM or meeting */
+    int loc;
+    int day, start, duration;    /* start in minutes of the local day */
+    sc_kind kind;
+    bool fixed;                  /* done, pinned or added: it does not move */
+} sc_call;
+
+typedef struct {
+    int nloc;
+    const int *travel;           /* nloc x nloc minutes */
+    int home;                    /* the rep's home base location */
+    const sc_week_hours *opening;/* per location, NULL: always open */
+    sc_visit *visits;            /* targets are written by sc_plan_targets */
+    int nvisits;
+    const sc_day *days;
+    int ndays;
+    int from_day;                /* days before are history */
+    const sc_call *fixed;
+    int nfixed;
+    bool quarter_ends;           /* the horizon closes the quarter */
+    const sc_norms *norms;
+} sc_problem;
+
+typedef struct {
+    char norm[48];               /* "D.coverage_month", "A.calls_per_month", "calls_per_day", ... */
+    double required, planned;
+} sc_shortfall;
+
+#define SC_SHORTFALLS_MAX 48
+
+typedef struct {
+    sc_call *calls;              /* owned (sc_plan_free); sorted by day and start */
+    int ncalls, cap;
+    sc_shortfall shortfalls[SC_SHORTFALLS_MAX];
+    int nshortfalls;
+    int norms_checked, norms_met;
+    int travel, idle;            /* minutes over the planned days */
+    int days_routed;
+} sc_plan;
+
+/* Sets every visit's target from the norms (see above). 0 or -1 on bad input. */
+int sc_plan_targets(sc_problem *p);
+
+/* Plans days from_day.. ; out gets every call of the horizon (fixed ones
+ * included) and its shortfalls. 0, or -1 on bad input / out of memory. */
+int sc_plan_make(const sc_problem *p, sc_plan *out);
+
+/* The baseline: same targets, greedy. 0 or -1. */
+int sc_plan_naive(const sc_problem *p, sc_plan *out);
+
+/* Fills out->shortfalls and the norm counters from out->calls. */
+void sc_plan_check(const sc_problem *p, sc_plan *out);
+
+void sc_plan_free(sc_plan *plan);
+
+/* The spans of day d in which visit v may be called (windows, opening
+ * hours, working day, minus peak hours and the day's blocks). */
+void sc_visit_spans(const sc_problem *p, int v, int d, sc_spans *out);
+
+/* Travel minutes between two points from the speed model. */
+int sc_travel_minutes(double lat1, double lon1, double lat2, double lon2, double speed_kmh,
+                      double road_factor);
+
+#endif
