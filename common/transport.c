@@ -2,6 +2,8 @@
  * the small ZeroMQ helpers they and the broker share. */
 #include "transport.h"
 
+#include <uthash.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -234,16 +236,21 @@ typedef struct {
     int64_t deadline;          /* monotonic ms */
     int64_t attempt_deadline;  /* monotonic ms */
     int attempts;
+    UT_hash_handle hh;         /* in mr_client.by_id, keyed by request_id */
 } client_slot;
 
 struct mr_client {
     void *ctx;
     void *sock;
     client_slot *slots;
+    client_slot *by_id;        /* hash of the used slots by request id */
     int capacity;
     int inflight;
     int attempt_timeout_ms;
     uint64_t retries;
+    int64_t next_due;          /* earliest attempt time-out or deadline (monotonic ms) */
+    char id_prefix[17];        /* random per client; request ids are prefix + counter */
+    uint64_t id_counter;
 };
 
 mr_client *mr_client_new(const mr_client_opts *opts)
@@ -252,8 +259,10 @@ mr_client *mr_client_new(const mr_client_opts *opts)
     if (!c)
         return NULL;
     c->capacity = opts->max_inflight > 0 ? opts->max_inflight : 64;
+    c->next_due = INT64_MAX;
     c->attempt_timeout_ms = opts->attempt_timeout_ms > 0 ? opts->attempt_timeout_ms : 1000;
     c->slots = calloc((size_t)c->capacity, sizeof *c->slots);
+    mr_random_id(c->id_prefix, sizeof c->id_prefix);
     c->ctx = zmq_ctx_new();
     c->sock = zmq_socket(c->ctx, ZMQ_DEALER);
     if (!c->slots || !c->sock) {
@@ -275,6 +284,7 @@ void mr_client_free(mr_client **cp)
     mr_client *c = *cp;
     if (!c)
         return;
+    HASH_CLEAR(hh, c->by_id);
     for (int i = 0; c->slots && i < c->capacity; i++)
         free(c->slots[i].packed);
     free(c->slots);
@@ -304,6 +314,8 @@ static void client_send_slot(mr_client *c, client_slot *s)
     s->attempts++;
     int64_t next = mr_mono_ms() + c->attempt_timeout_ms;
     s->attempt_deadline = next < s->deadline ? next : s->deadline;
+    if (s->attempt_deadline < c->next_due)
+        c->next_due = s->attempt_deadline;
 }
 
 static client_slot *client_free_slot(mr_client *c)
@@ -326,8 +338,13 @@ int mr_client_submit(mr_client *c, const char *service, Medrep__Request *req, in
             return -1;
         snprintf(s->request_id, sizeof s->request_id, "%s", given_id);
     } else {
-        mr_random_id(s->request_id, sizeof s->request_id);
+        snprintf(s->request_id, sizeof s->request_id, "%s%016llx", c->id_prefix,
+                 (unsigned long long)++c->id_counter);
     }
+    client_slot *clash = NULL;
+    HASH_FIND_STR(c->by_id, s->request_id, clash);
+    if (clash)
+        return -1;   /* the same request id is already in flight on this client */
     int64_t now = mr_now_ms();
     if (req->deadline_ms == 0) {
         req->deadline_ms = now + timeout_ms;
@@ -345,6 +362,7 @@ int mr_client_submit(mr_client *c, const char *service, Medrep__Request *req, in
     s->used = true;
     s->tag = tag;
     s->attempts = 0;
+    HASH_ADD_STR(c->by_id, request_id, s);
     s->deadline = mr_mono_ms() + (req->deadline_ms - now);
     c->inflight++;
     client_send_slot(c, s);
@@ -372,6 +390,7 @@ static Medrep__Reply *synthesized_reply(const char *request_id, int code, const 
 
 static void client_release(mr_client *c, client_slot *s)
 {
+    HASH_DEL(c->by_id, s);
     free(s->packed);
     s->packed = NULL;
     s->used = false;
@@ -396,11 +415,13 @@ static int client_expire(mr_client *c, int64_t now, uint64_t *tag, Medrep__Reply
     return 0;
 }
 
-/* Resends the attempts that timed out; returns the next moment anything
- * is due (monotonic ms), or `limit`. */
-static int64_t client_retry_due(mr_client *c, int64_t now, int64_t limit)
+/* Resends the attempts that timed out and recomputes c->next_due. Scans
+ * the slots only when something is due. */
+static void client_retry_due(mr_client *c, int64_t now)
 {
-    int64_t next = limit;
+    if (now < c->next_due)
+        return;
+    c->next_due = INT64_MAX;
     for (int i = 0; i < c->capacity; i++) {
         client_slot *s = &c->slots[i];
         if (!s->used)
@@ -409,36 +430,36 @@ static int64_t client_retry_due(mr_client *c, int64_t now, int64_t limit)
             client_send_slot(c, s);
             c->retries++;
         }
-        if (s->attempt_deadline < next)
-            next = s->attempt_deadline;
-        if (s->deadline < next)
-            next = s->deadline;
+        if (s->attempt_deadline < c->next_due)
+            c->next_due = s->attempt_deadline;
+        if (s->deadline < c->next_due)
+            c->next_due = s->deadline;
     }
-    return next;
 }
 
-/* Reads one reply from the socket; 1 when it completed a slot. */
+/* Reads one message from the socket without waiting: -1 when there was
+ * none, 1 when it completed a request, 0 otherwise (a late answer to a
+ * retried request, or something malformed). */
 static int client_take_reply(mr_client *c, uint64_t *tag, Medrep__Reply **reply)
 {
     mr_frames f;
     int n = mr_zmq_recv_frames(c->sock, &f, ZMQ_DONTWAIT);
     if (n <= 0)
-        return 0;
+        return -1;
     int done = 0;
     if (n == 3 && f.frames[0].size == 4 && memcmp(f.frames[0].data, MDP_CLIENT, 4) == 0) {
         Medrep__Reply *r = medrep__reply__unpack(NULL, f.frames[2].size, f.frames[2].data);
-        for (int i = 0; r && r->request_id && i < c->capacity; i++) {
-            client_slot *s = &c->slots[i];
-            if (s->used && strcmp(s->request_id, r->request_id) == 0) {
-                *tag = s->tag;
-                *reply = r;
-                client_release(c, s);
-                done = 1;
-                break;
-            }
+        client_slot *s = NULL;
+        if (r && r->request_id)
+            HASH_FIND_STR(c->by_id, r->request_id, s);
+        if (s) {
+            *tag = s->tag;
+            *reply = r;
+            client_release(c, s);
+            done = 1;
+        } else if (r) {
+            medrep__reply__free_unpacked(r, NULL);
         }
-        if (!done && r)
-            medrep__reply__free_unpacked(r, NULL);  /* a late answer to a retried request */
     }
     mr_zmq_frames_close(&f);
     return done;
@@ -448,17 +469,17 @@ int mr_client_poll(mr_client *c, int wait_ms, uint64_t *tag, Medrep__Reply **rep
 {
     int64_t end = mr_mono_ms() + (wait_ms > 0 ? wait_ms : 0);
     for (;;) {
-        int64_t drained = 0;
-        while (drained++ < 1000 && zmq_poll(&(zmq_pollitem_t){c->sock, 0, ZMQ_POLLIN, 0}, 1, 0) > 0)
-            if (client_take_reply(c, tag, reply))
+        int got;
+        while ((got = client_take_reply(c, tag, reply)) >= 0)
+            if (got == 1)
                 return 1;
         int64_t now = mr_mono_ms();
-        if (client_expire(c, now, tag, reply))
+        if (now >= c->next_due && client_expire(c, now, tag, reply))
             return 1;
-        int64_t next = client_retry_due(c, now, end);
+        client_retry_due(c, now);
         if (now >= end)
             return 0;
-        int64_t wait = next - now;
+        int64_t wait = (c->next_due < end ? c->next_due : end) - now;
         zmq_pollitem_t item = {c->sock, 0, ZMQ_POLLIN, 0};
         zmq_poll(&item, 1, (long)(wait > 0 ? wait : 0));
     }

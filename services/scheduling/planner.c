@@ -346,10 +346,18 @@ static void make_groups(planner *s, int ngroups)
         tour[n++] = best;
         at = best;
     }
+    if (ngroups > n)
+        ngroups = n > 0 ? n : 1;
     long acc = 0;
-    for (int i = 0; i < n; i++) {
-        int g = total > 0 ? (int)((acc * ngroups + total / 2 / (n ? n : 1)) / total) : 0;
-        s->group_of_loc[tour[i]] = g < ngroups ? g : ngroups - 1;
+    for (int i = 0, g = 0, in_group = 0; i < n; i++) {
+        double half = load[tour[i]] / 2.0;
+        if (in_group > 0 && g < ngroups - 1 &&
+            ((double)acc + half > (double)total * (g + 1) / ngroups || n - i <= ngroups - 1 - g)) {
+            g++;
+            in_group = 0;
+        }
+        s->group_of_loc[tour[i]] = g;
+        in_group++;
         acc += load[tour[i]];
     }
     s->ngroups = ngroups;
@@ -399,23 +407,33 @@ static void place_fixed(planner *s)
             note_call(s, c->visit, c->day);
         sc_stop st = {.loc = c->loc, .duration = c->duration,
                       .allowed = {.n = 1, .s = {{c->start, c->start + c->duration}}}};
+        if (c->any_time && c->visit >= 0) {
+            sc_spans sp;
+            sc_visit_spans(p, c->visit, c->day, &sp);
+            if (sp.n)
+                st.allowed = sp;
+        }
         day_push(&s->dp[c->day], &st, c->visit, c->kind, true);
     }
 }
 
 /* ---- one day ---- */
 
-static int pim_location(const planner *s, int g)
+/* The PIM goes to the hospital of the day with the most high-value
+ * calls, else to the group's busiest hospital. -1 when there is none. */
+static int pim_location(const planner *s, const day_plan *dp, int g)
 {
     const sc_problem *p = s->p;
     int best = -1, best_load = -1;
     for (int l = 0; l < p->nloc; l++) {
-        if (s->group_of_loc[l] != g)
+        int load = 0, here = 0;
+        for (int k = 0; k < dp->n; k++)
+            if (dp->stops[k].loc == l && dp->visit[k] >= 0) {
+                here++;
+                load += s->nm->cls[p->visits[dp->visit[k]].cls].high_value ? 1000 : 1;
+            }
+        if (!here && s->group_of_loc[l] != g)
             continue;
-        int load = 0;
-        for (int v = 0; v < p->nvisits; v++)
-            if (p->visits[v].loc == l && p->visits[v].cls >= 0 && s->nm->cls[p->visits[v].cls].high_value)
-                load += p->visits[v].target;
         if (load > best_load) {
             best = l;
             best_load = load;
@@ -426,7 +444,7 @@ static int pim_location(const planner *s, int g)
 
 static void add_pim(planner *s, int d, int g)
 {
-    int loc = pim_location(s, g);
+    int loc = pim_location(s, &s->dp[d], g);
     if (loc < 0)
         return;
     sc_spans want = {.n = 1, .s = {{s->nm->pim_start, s->nm->pim_start + s->nm->pim_minutes}}}, ok;
@@ -481,8 +499,11 @@ static void settle_day(planner *s, int d)
     day_plan *dp = &s->dp[d];
     while (route_day(s, d, dp) != 0) {
         int k = dp->n - 1;
-        while (k >= 0 && dp->fixed[k])
+        while (k >= 0 && (dp->fixed[k] || dp->kind[k] != SC_KIND_CALL))
             k--;
+        if (k < 0)   /* only fixed stops and PIMs left: give up the PIM */
+            for (k = dp->n - 1; k >= 0 && dp->fixed[k];)
+                k--;
         if (k < 0)
             return;
         int v = dp->visit[k];
@@ -502,14 +523,14 @@ static void settle_day(planner *s, int d)
 static void plan_day(planner *s, int d, bool pim_day, keyed *buf)
 {
     int g = s->open_k[d] % s->ngroups;
-    if (pim_day)
-        add_pim(s, d, g);
     int n = candidates(s, d, g, true, buf);
     take(s, d, buf, n, s->nm->calls_per_day_max);
     if (s->dp[d].ncalls < s->nm->calls_per_day_min) {
         n = candidates(s, d, g, false, buf);
         take(s, d, buf, n, s->nm->calls_per_day_min);
     }
+    if (pim_day)
+        add_pim(s, d, g);
     settle_day(s, d);
 }
 
@@ -533,7 +554,82 @@ static void choose_pim_days(const planner *s, bool *pim)
     }
 }
 
-/* Calls left over: try other open days, nearest first. */
+/* Adds visit v to day d if the day still routes. True when it did. */
+static bool try_insert(planner *s, int v, int d)
+{
+    day_plan *dp = &s->dp[d];
+    if (dp->ncalls >= s->nm->calls_per_day_max)
+        return false;
+    sc_route keep = dp->route;
+    bool was = dp->routed;
+    sc_stop st = {.loc = s->p->visits[v].loc, .duration = dur(s->p, v)};
+    sc_visit_spans(s->p, v, d, &st.allowed);
+    if (day_push(dp, &st, v, SC_KIND_CALL, false) != 0)
+        return false;
+    if (route_day(s, d, dp) == 0) {
+        note_call(s, v, d);
+        return true;
+    }
+    day_pop(dp);
+    dp->route = keep;
+    dp->routed = was;
+    return false;
+}
+
+/* Replaces the day's least important movable call, when it is of a less
+ * important class than v, by v (sacrificing it). True when it did. */
+static bool try_bump(planner *s, int v, int d)
+{
+    const sc_problem *p = s->p;
+    day_plan *dp = &s->dp[d];
+    int worst = -1;
+    for (int k = 0; k < dp->n; k++)
+        if (!dp->fixed[k] && dp->visit[k] >= 0 && p->visits[dp->visit[k]].cls > p->visits[v].cls &&
+            (worst < 0 || p->visits[dp->visit[k]].cls > p->visits[dp->visit[worst]].cls))
+            worst = k;
+    if (worst < 0)
+        return false;
+    sc_stop old = dp->stops[worst];
+    int old_visit = dp->visit[worst];
+    sc_route keep = dp->route;
+    bool was = dp->routed;
+    dp->stops[worst] = (sc_stop){.loc = p->visits[v].loc, .duration = dur(p, v)};
+    sc_visit_spans(p, v, d, &dp->stops[worst].allowed);
+    dp->visit[worst] = v;
+    if (route_day(s, d, dp) == 0) {
+        forget_call(s, old_visit, d);
+        note_call(s, v, d);
+        return true;
+    }
+    dp->stops[worst] = old;
+    dp->visit[worst] = old_visit;
+    dp->route = keep;
+    dp->routed = was;
+    return false;
+}
+
+/* Open days where v may go, nearest to the day's other stops first. */
+static int repair_days(const planner *s, int v, keyed *days)
+{
+    const sc_problem *p = s->p;
+    int nd = 0;
+    sc_spans sp;
+    for (int d = 0; d < p->ndays; d++) {
+        if (s->open_k[d] < 0 || !may_call(s, v, d, &sp))
+            continue;
+        int near = INT_MAX;
+        for (int k = 0; k < s->dp[d].n; k++) {
+            int t = p->travel[p->visits[v].loc * p->nloc + s->dp[d].stops[k].loc];
+            near = t < near ? t : near;
+        }
+        days[nd++] = (keyed){near, d};
+    }
+    qsort(days, (size_t)nd, sizeof *days, cmp_keyed);
+    return nd;
+}
+
+/* Calls left over, most important classes first: other days, nearest
+ * first, in free room or in place of a less important call. */
 static void repair(planner *s)
 {
     const sc_problem *p = s->p;
@@ -542,36 +638,14 @@ static void repair(planner *s)
         for (int v = 0; v < p->nvisits; v++) {
             if (p->visits[v].cls != c || s->count[v] >= p->visits[v].target)
                 continue;
-            int nd = 0;
-            sc_spans sp;
-            for (int d = 0; d < p->ndays; d++) {
-                if (s->open_k[d] < 0 || s->dp[d].ncalls >= s->nm->calls_per_day_max ||
-                    !may_call(s, v, d, &sp))
-                    continue;
-                int near = INT_MAX;
-                for (int k = 0; k < s->dp[d].n; k++) {
-                    int t = p->travel[p->visits[v].loc * p->nloc + s->dp[d].stops[k].loc];
-                    near = t < near ? t : near;
-                }
-                days[nd++] = (keyed){near, d};
-            }
-            qsort(days, (size_t)nd, sizeof *days, cmp_keyed);
-            for (int i = 0; i < nd && i < REPAIR_TRIES && s->count[v] < p->visits[v].target; i++) {
+            int nd = repair_days(s, v, days);
+            for (int i = 0, tries = 0; i < nd && tries < REPAIR_TRIES && s->count[v] < p->visits[v].target; i++) {
                 int d = days[i].v;
-                day_plan *dp = &s->dp[d];
-                sc_route keep = dp->route;
-                bool was = dp->routed;
-                sc_stop st = {.loc = p->visits[v].loc, .duration = dur(p, v)};
-                sc_visit_spans(p, v, d, &st.allowed);
-                if (!has_room(s, v, d) || day_push(dp, &st, v, SC_KIND_CALL, false) != 0)
+                if (!has_room(s, v, d))
                     continue;
-                if (route_day(s, d, dp) == 0) {
-                    note_call(s, v, d);
-                    continue;
-                }
-                day_pop(dp);
-                dp->route = keep;
-                dp->routed = was;
+                tries++;
+                if (!try_insert(s, v, d))
+                    try_bump(s, v, d);
             }
         }
     free(days);
@@ -709,8 +783,6 @@ static void naive_day(planner *s, int d, bool pim_day)
 {
     const sc_problem *p = s->p;
     day_plan *dp = &s->dp[d];
-    if (pim_day)
-        add_pim(s, d, s->open_k[d] % s->ngroups);
     sc_route_ctx ctx = {p->nloc, p->travel, p->home, s->nm->day_start, s->nm->day_end};
     unsigned char *tried = calloc((size_t)(p->nvisits ? p->nvisits : 1), 1);
     int at = p->home;
@@ -740,6 +812,11 @@ static void naive_day(planner *s, int d, bool pim_day)
             day_pop(dp);
     }
     free(tried);
+    if (pim_day) {
+        add_pim(s, d, s->open_k[d] % s->ngroups);
+        if (!naive_order_ok(&ctx, dp))
+            day_pop(dp);
+    }
     dp->routed = naive_route(&ctx, dp);
 }
 

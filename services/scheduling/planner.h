@@ -66,6 +66,7 @@ typedef struct {
     int day, start, duration;    /* start in minutes of the local day */
     sc_kind kind;
     bool fixed;                  /* done, pinned or added: it does not move */
+    bool any_time;               /* fixed to its day only: the planner picks the time */
 } sc_call;
 
 typedef struct {

@@ -206,10 +206,6 @@ int sc_route_exact(const sc_route_ctx *ctx, const sc_stop *stops, int n, sc_rout
 
 /* ---- heuristic: insertion, then moves while they help ---- */
 
-typedef struct {
-    const sc_stop *stops;
-} sort_ctx;
-
 static int key_deadline(const sc_stop *s)
 {
     return s->allowed.n ? s->allowed.s[s->allowed.n - 1].end - s->duration : 0;

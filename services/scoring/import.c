@@ -36,9 +36,18 @@ typedef struct {
 void sc_result_bad(sc_chunk_result *res, long line, const char *fmt, ...)
 {
     res->bad++;
-    if (res->nerrors == SC_MAX_ROW_ERRORS)
-        return;
-    sc_row_error *e = &res->errors[res->nerrors++];
+    sc_row_error *e;
+    if (res->nerrors < SC_MAX_ROW_ERRORS) {
+        e = &res->errors[res->nerrors++];
+    } else {
+        /* full: keep the first lines of the file, whatever order they came in */
+        e = &res->errors[0];
+        for (size_t i = 1; i < res->nerrors; i++)
+            if (res->errors[i].line > e->line)
+                e = &res->errors[i];
+        if (e->line <= line)
+            return;
+    }
     e->line = line;
     va_list ap;
     va_start(ap, fmt);
@@ -557,6 +566,12 @@ static int rx_process(mr_call *call, const header_map *h, row_set *rows, sc_chun
 
 /* ---- The method ---- */
 
+static int compare_errors(const void *a, const void *b)
+{
+    const sc_row_error *x = a, *y = b;
+    return (x->line > y->line) - (x->line < y->line);
+}
+
 int sc_import_chunk(mr_call *call, const Medrep__ImportChunkRequest *req, sc_chunk_result *res)
 {
     memset(res, 0, sizeof *res);
@@ -583,5 +598,6 @@ int sc_import_chunk(mr_call *call, const Medrep__ImportChunkRequest *req, sc_chu
     }
     int code = h.kind->process(call, &h, &rows, res);
     row_set_free(&rows);
+    qsort(res->errors, res->nerrors, sizeof *res->errors, compare_errors);
     return code;
 }

@@ -40,6 +40,22 @@ static int fail_redis(mr_call *call)
     return mr_call_fail(call, MR_UNAVAILABLE, "redis unavailable: %s", mr_store_error(call->store));
 }
 
+/* A reply that is NULL (connection) or a Redis error: fails the call.
+ * Returns true when it did. */
+static bool failed_reply(mr_call *call, const mr_val *v, int *failed)
+{
+    if (v && mr_val_type(v) == MR_VAL_ERROR) {
+        if (!*failed)
+            mr_call_fail(call, MR_INTERNAL, "redis refused: %s", mr_val_str(v, NULL));
+        *failed = 1;
+    } else if (!v) {
+        if (!*failed)
+            fail_redis(call);
+        *failed = 1;
+    }
+    return *failed;
+}
+
 /* ---- The region's distribution ---- */
 
 static int read_threshold(batch *b)
@@ -117,10 +133,10 @@ static int read_batch(batch *b)
     mr_val **heads[] = {&b->aggs, &b->grades, &b->adopts, &b->stances};
     int failed = 0;
     for (int k = 0; k < 4; k++)
-        failed |= mr_val_is_error(*heads[k] = mr_store_next_reply(s));
+        failed_reply(b->call, *heads[k] = mr_store_next_reply(s), &failed);
     for (size_t i = 0; i < b->n; i++)
-        failed |= mr_val_is_error(b->reads[i].record = mr_store_next_reply(s));
-    return failed ? fail_redis(b->call) : MR_OK;
+        failed_reply(b->call, b->reads[i].record = mr_store_next_reply(s), &failed);
+    return failed ? b->call->code : MR_OK;
 }
 
 /* Second round: ranks in the distribution and the hospitals' listings. */
@@ -139,10 +155,10 @@ static int read_ranks_and_listings(batch *b)
     }
     int failed = 0;
     for (size_t i = 0; i < b->n; i++) {
-        failed |= mr_val_is_error(b->reads[i].below = mr_store_next_reply(s));
-        failed |= mr_val_is_error(b->reads[i].listing = mr_store_next_reply(s));
+        failed_reply(b->call, b->reads[i].below = mr_store_next_reply(s), &failed);
+        failed_reply(b->call, b->reads[i].listing = mr_store_next_reply(s), &failed);
     }
-    return failed ? fail_redis(b->call) : MR_OK;
+    return failed ? b->call->code : MR_OK;
 }
 
 /* ---- Grading one customer ---- */

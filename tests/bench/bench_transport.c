@@ -352,6 +352,10 @@ static void check_reply(Medrep__Reply *reply, size_t payload_size)
     if (code != MR_OK) {
         fprintf(stderr, "bench-transport: reply %s: %s\n", mr_code_name(code),
                 reply->status->message ? reply->status->message : "");
+        if (broker_pid > 0 && waitpid(broker_pid, NULL, WNOHANG) == broker_pid) {
+            broker_pid = 0;
+            fprintf(stderr, "bench-transport: the broker process has exited\n");
+        }
         broker_dump_log();
         exit(1);
     }
