@@ -7,6 +7,7 @@
  * last read and hands its entries out one at a time, so one round trip
  * serves up to `batch` calls of mr_consumer_next(). */
 #include "events.h"
+#include "transport.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -674,8 +675,8 @@ static int feed_open_socket(mr_feed *f, void *zmq_ctx, const char *endpoint, cha
         snprintf(err, errcap, "feed: zmq_socket: %s", zmq_strerror(errno));
         return -1;
     }
-    int linger = 0, hwm = FEED_SNDHWM;
-    zmq_setsockopt(f->pub, ZMQ_LINGER, &linger, sizeof linger);
+    int hwm = FEED_SNDHWM;
+    mr_zmq_harden(f->pub, 64 * 1024);   /* what comes in are subscriptions: small */
     zmq_setsockopt(f->pub, ZMQ_SNDHWM, &hwm, sizeof hwm);
     if (zmq_bind(f->pub, endpoint) != 0) {
         snprintf(err, errcap, "feed: bind %s: %s", endpoint, zmq_strerror(errno));

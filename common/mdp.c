@@ -142,3 +142,31 @@ int mdp_parse_inbound(const mdp_frame *frames, size_t count, mdp_inbound *out, c
     *why = "unknown protocol";
     return -1;
 }
+
+int mdp_parse_to_worker(const mdp_frame *frames, size_t count, mdp_to_worker *out)
+{
+    memset(out, 0, sizeof *out);
+    if (count < 2 || count > MDP_MAX_FRAMES || !frame_is(&frames[0], MDP_WORKER) ||
+        frames[1].size != 1)
+        return -1;
+    out->command = frames[1].data[0];
+    if (out->command == MDP_REQUEST && count == 5 && frames[2].size > 0 &&
+        frames[2].size <= MDP_MAX_ID && frames[3].size <= MDP_MAX_ID) {
+        out->client = frames[2];
+        out->request_id = frames[3];
+        out->body = frames[4];
+        return 0;
+    }
+    if ((out->command == MDP_HEARTBEAT || out->command == MDP_DISCONNECT) && count == 2)
+        return 0;
+    return -1;
+}
+
+int mdp_parse_to_client(const mdp_frame *frames, size_t count, mdp_frame *body)
+{
+    if (count != 3 || !frame_is(&frames[0], MDP_CLIENT) ||
+        !mdp_name_valid(frames[1].data, frames[1].size))
+        return -1;
+    *body = frames[2];
+    return 0;
+}

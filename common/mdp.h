@@ -77,6 +77,21 @@ typedef struct {
  * credits out of range. */
 int mdp_parse_inbound(const mdp_frame *frames, size_t count, mdp_inbound *out, const char **why);
 
+/* What a worker receives from the broker (its DEALER has no routing
+ * frame): REQUEST with client, request id and body; HEARTBEAT; DISCONNECT. */
+typedef struct {
+    int command;               /* MDP_REQUEST, MDP_HEARTBEAT or MDP_DISCONNECT */
+    mdp_frame client;
+    mdp_frame request_id;
+    mdp_frame body;
+} mdp_to_worker;
+
+/* 0, or -1 for anything malformed. Pointers point into frames. */
+int mdp_parse_to_worker(const mdp_frame *frames, size_t count, mdp_to_worker *out);
+
+/* What a client receives: "MRC1" | service | body. 0 with *body set, or -1. */
+int mdp_parse_to_client(const mdp_frame *frames, size_t count, mdp_frame *body);
+
 /* True when a name (service, instance) is 1..MDP_MAX_NAME bytes of
  * [A-Za-z0-9._-]. */
 bool mdp_name_valid(const uint8_t *data, size_t size);

@@ -175,19 +175,18 @@ static int worker_take_message(mr_worker *w, mr_work *work)
     if (n <= 0)
         return 0;
     w->last_heard = mr_mono_ms();
-    bool ours = n >= 2 && n <= MDP_MAX_FRAMES && f->frames[0].size == 4 &&
-                memcmp(f->frames[0].data, MDP_WORKER, 4) == 0 && f->frames[1].size == 1;
-    uint8_t command = ours ? f->frames[1].data[0] : 0;
-    if (command == MDP_REQUEST && n == 5) {
-        work->client = f->frames[2];
-        work->request_id = f->frames[3];
-        work->body = f->frames[4];
+    mdp_to_worker msg;
+    int parsed = n <= MDP_MAX_FRAMES ? mdp_parse_to_worker(f->frames, f->count, &msg) : -1;
+    if (parsed == 0 && msg.command == MDP_REQUEST) {
+        work->client = msg.client;
+        work->request_id = msg.request_id;
+        work->body = msg.body;
         return 1;
     }
     mr_zmq_frames_close(f);
-    if (command == MDP_DISCONNECT)
+    if (parsed == 0 && msg.command == MDP_DISCONNECT)
         worker_connect(w);
-    else if (command != MDP_HEARTBEAT)
+    else if (parsed != 0)
         mr_warn("worker_bad_message", "frames=%d", n);
     return 0;
 }
@@ -447,8 +446,9 @@ static int client_take_reply(mr_client *c, uint64_t *tag, Medrep__Reply **reply)
     if (n <= 0)
         return -1;
     int done = 0;
-    if (n == 3 && f.frames[0].size == 4 && memcmp(f.frames[0].data, MDP_CLIENT, 4) == 0) {
-        Medrep__Reply *r = medrep__reply__unpack(NULL, f.frames[2].size, f.frames[2].data);
+    mdp_frame body;
+    if (n <= MDP_MAX_FRAMES && mdp_parse_to_client(f.frames, f.count, &body) == 0) {
+        Medrep__Reply *r = medrep__reply__unpack(NULL, body.size, body.data);
         client_slot *s = NULL;
         if (r && r->request_id)
             HASH_FIND_STR(c->by_id, r->request_id, s);

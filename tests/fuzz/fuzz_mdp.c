@@ -1,5 +1,7 @@
-/* fuzz_mdp.c: libFuzzer target for mdp_parse_inbound, the parser of
- * every message the broker's ROUTER socket receives.
+/* fuzz_mdp.c: libFuzzer target for the frame parsers of the broker
+ * protocol: mdp_parse_inbound (every message the broker's ROUTER socket
+ * receives), mdp_parse_to_worker (what a worker receives) and
+ * mdp_parse_to_client (what a client receives).
  *
  * Input format: byte 0 is the frame count (taken modulo MDP_MAX_FRAMES + 2,
  * so too many frames is tried too); then each frame is one length byte
@@ -71,6 +73,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_result(&in);
     else if (!why || !why[0])
         abort();   /* a rejection always says why */
+    mdp_to_worker to_worker;
+    if (mdp_parse_to_worker(frames, count, &to_worker) == 0) {
+        touch(&to_worker.client);
+        touch(&to_worker.request_id);
+        touch(&to_worker.body);
+    }
+    mdp_frame body;
+    if (mdp_parse_to_client(frames, count, &body) == 0)
+        touch(&body);
     for (size_t i = 0; i < count; i++)
         free(copies[i]);
     return 0;

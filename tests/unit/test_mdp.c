@@ -103,6 +103,33 @@ static void names_are_validated(void **state)
     assert_false(mdp_name_valid((const uint8_t *)longname, MDP_MAX_NAME + 1));
 }
 
+static void worker_and_client_side_parse(void **state)
+{
+    (void)state;
+    static const uint8_t request = MDP_REQUEST, heartbeat = MDP_HEARTBEAT;
+    mdp_frame req[] = {f(MDP_WORKER), {&request, 1}, f("client"), f("rid"), f("body")};
+    mdp_to_worker w;
+    assert_int_equal(mdp_parse_to_worker(req, 5, &w), 0);
+    assert_int_equal(w.command, MDP_REQUEST);
+    assert_memory_equal(w.body.data, "body", 4);
+    assert_int_equal(mdp_parse_to_worker(req, 4, &w), -1);
+    req[2] = f("");
+    assert_int_equal(mdp_parse_to_worker(req, 5, &w), -1);
+    mdp_frame hb[] = {f(MDP_WORKER), {&heartbeat, 1}};
+    assert_int_equal(mdp_parse_to_worker(hb, 2, &w), 0);
+    assert_int_equal(w.command, MDP_HEARTBEAT);
+    mdp_frame wrong[] = {f(MDP_CLIENT), {&heartbeat, 1}};
+    assert_int_equal(mdp_parse_to_worker(wrong, 2, &w), -1);
+
+    mdp_frame reply[] = {f(MDP_CLIENT), f("scoring"), f("payload")};
+    mdp_frame body;
+    assert_int_equal(mdp_parse_to_client(reply, 3, &body), 0);
+    assert_int_equal(body.size, 7);
+    assert_int_equal(mdp_parse_to_client(reply, 2, &body), -1);
+    reply[1] = f("bad name");
+    assert_int_equal(mdp_parse_to_client(reply, 3, &body), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -111,6 +138,7 @@ int main(void)
         cmocka_unit_test(worker_ready_parses_credits),
         cmocka_unit_test(worker_reply_heartbeat_disconnect),
         cmocka_unit_test(names_are_validated),
+        cmocka_unit_test(worker_and_client_side_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
