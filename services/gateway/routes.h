@@ -1,0 +1,59 @@
+/* routes.h: the gateway's published API as a table: each route maps an
+ * HTTP method and path pattern to a service method and its protobuf
+ * request and reply types, and says what the request touches for access
+ * control. Path parameters ({name}) and query parameters fill the request
+ * fields of the same name; a JSON body fills the rest. Pure: matching and
+ * the table; no I/O. */
+#ifndef MEDREP_GW_ROUTES_H
+#define MEDREP_GW_ROUTES_H
+
+#include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* What a route touches, for gw_allowed(). */
+typedef enum {
+    GW_TOUCH_REGION = 0,      /* anything in the region */
+    GW_TOUCH_REP,             /* the rep named by the path parameter rep_id */
+    GW_TOUCH_CUSTOMER,        /* the customer named by customer_id (their rep's territory) */
+    GW_TOUCH_PERSON,          /* the person named by person_id (their own things) */
+    GW_TOUCH_ADMIN,           /* administrators only */
+} gw_touch;
+
+typedef struct {
+    const char *http_method;           /* "GET", "POST" */
+    const char *pattern;               /* "/v1/regions/{region}/customers/{customer_id}/grades" */
+    const char *service;               /* "scoring" */
+    const char *rpc;                   /* "GetCustomerGrades" */
+    const ProtobufCMessageDescriptor *request;
+    const ProtobufCMessageDescriptor *reply;
+    gw_touch touch;
+    const char *summary;               /* one line for the OpenAPI document */
+} gw_route;
+
+#define GW_MAX_PARAMS 8
+
+typedef struct {
+    const char *name[GW_MAX_PARAMS];   /* points into the pattern; not NUL-terminated */
+    size_t name_len[GW_MAX_PARAMS];
+    char value[GW_MAX_PARAMS][128];
+    int count;
+} gw_params;
+
+/* The route table and its length. */
+extern const gw_route gw_routes[];
+extern const size_t gw_route_count;
+
+/* True when path matches pattern; fills params (values copied, at most
+ * 127 bytes each: longer values do not match). */
+bool gw_route_match(const char *pattern, const char *path, gw_params *params);
+
+/* The route for method and path, or NULL. *path_known tells whether any
+ * route has this path (so the caller can answer 405 rather than 404). */
+const gw_route *gw_route_find(const char *method, const char *path, gw_params *params,
+                              bool *path_known);
+
+/* The value of a parameter, or NULL. */
+const char *gw_param(const gw_params *params, const char *name);
+
+#endif
