@@ -329,6 +329,13 @@ static void run_method(mr_service *svc, const mr_method *m, mr_call *call, const
         mr_worker_reply(svc->worker, work, packed, len);
     } else if (r == MR_TX_DUPLICATE && prior) {
         send_replay(svc, work, prior);
+    } else if (r == MR_TX_CONFLICT) {
+        uint8_t *conflict = NULL;
+        size_t clen = pack_reply(call->req->request_id, MR_ABORTED,
+                                 "the record changed while the request was handled; try again",
+                                 NULL, 0, svc->instance, &conflict);
+        mr_worker_reply(svc->worker, work, conflict, clen);
+        free(conflict);
     } else {
         uint8_t *failed = NULL;
         char message[300];
@@ -418,7 +425,33 @@ typedef struct {
     mr_tx *tx;
 } event_loop;
 
-/* Handles one entry. Returns 0 when done (acknowledged), -1 to retry. */
+/* Commits a handler's effects once per entry, with the count of handled
+ * events by type. 0, or -1 to retry later (Redis away, or a
+ * conflict). */
+static int commit_effects(event_loop *loop, mr_consumer *c, mr_event_entry *e, mr_store *store)
+{
+    mr_service *svc = loop->svc;
+    char counts_key[128], key[256];
+    mr_key(counts_key, sizeof counts_key, mr_consumer_region(c), "handled:%s", svc->def->name);
+    mr_tx_addv(loop->tx, "HINCRBY", counts_key, mr_event_type_name(e->event), "1", NULL);
+    mr_consumer_dedupe_key(c, e->id, key, sizeof key);
+    mr_tx_result r = mr_tx_commit(store, loop->tx, key, "1", 1, svc->settings.reply_ttl_ms * 7, NULL);
+    return r == MR_TX_COMMITTED || r == MR_TX_DUPLICATE ? 0 : -1;
+}
+
+/* Counts an event that took no effect (a statistic: not transactional,
+ * so a crash can count one twice). */
+static void count_ignored(event_loop *loop, mr_consumer *c, mr_event_entry *e, mr_store *store)
+{
+    char counts_key[128];
+    mr_key(counts_key, sizeof counts_key, mr_consumer_region(c), "handled:%s", loop->svc->def->name);
+    mr_val *v = mr_store_cmd(store, "HINCRBY %s %s 1", counts_key, mr_event_type_name(e->event));
+    mr_val_free(&v);
+}
+
+/* Handles one entry. Returns 0 when done (acknowledged), -1 to retry. An
+ * event the handler stages nothing for needs no atomic commit: it is
+ * counted and acknowledged. */
 static int handle_entry(event_loop *loop, mr_consumer *c, mr_event_entry *e)
 {
     mr_service *svc = loop->svc;
@@ -429,14 +462,9 @@ static int handle_entry(event_loop *loop, mr_consumer *c, mr_event_entry *e)
     mr_tx_reset(loop->tx);
     if (svc->def->on_event(&call) != 0)
         return -1;
-    /* every service keeps a count of what it handled, by event type, in
-     * the same commit as the handler's effects */
-    char counts_key[128], key[256];
-    mr_key(counts_key, sizeof counts_key, region, "handled:%s", svc->def->name);
-    mr_tx_addv(loop->tx, "HINCRBY", counts_key, mr_event_type_name(e->event), "1", NULL);
-    mr_consumer_dedupe_key(c, e->id, key, sizeof key);
-    if (mr_tx_commit(call.store, loop->tx, key, "1", 1, svc->settings.reply_ttl_ms * 7, NULL) ==
-        MR_TX_FAILED)
+    if (mr_tx_count(loop->tx) == 0)
+        count_ignored(loop, c, e, call.store);
+    else if (commit_effects(loop, c, e, call.store) != 0)
         return -1;
     if (mr_consumer_ack(c, e->id) != 0)
         return -1;

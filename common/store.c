@@ -20,6 +20,7 @@
 #include <hiredis/hiredis.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,14 +78,33 @@ static struct timeval timeval_from_ms(int ms)
  * closed the connection, and a library must not kill its process for
  * that. So every hiredis call that may write runs with SIGPIPE blocked in
  * this thread, and a SIGPIPE it raised is consumed before unblocking (one
- * that was already pending is left alone). */
+ * that was already pending is left alone) - unless the process ignores
+ * SIGPIPE anyway, as every medrep program does. */
 typedef struct {
     sigset_t old_mask;
     bool was_pending;
+    bool active;
 } sigpipe_guard;
+
+/* True when the process ignores SIGPIPE (every medrep process does, at
+ * start): then the guard costs nothing. Looked up once. */
+static bool sigpipe_ignored(void)
+{
+    static atomic_int known = -1;
+    int value = atomic_load(&known);
+    if (value < 0) {
+        struct sigaction current;
+        value = sigaction(SIGPIPE, NULL, &current) == 0 && current.sa_handler == SIG_IGN;
+        atomic_store(&known, value);
+    }
+    return value == 1;
+}
 
 static void sigpipe_guard_begin(sigpipe_guard *g)
 {
+    g->active = !sigpipe_ignored();
+    if (!g->active)
+        return;
     sigset_t pipe_only, pending;
     sigemptyset(&pipe_only);
     sigaddset(&pipe_only, SIGPIPE);
@@ -95,6 +115,8 @@ static void sigpipe_guard_begin(sigpipe_guard *g)
 
 static void sigpipe_guard_end(sigpipe_guard *g)
 {
+    if (!g->active)
+        return;
     sigset_t pipe_only, pending;
     sigemptyset(&pipe_only);
     sigaddset(&pipe_only, SIGPIPE);
@@ -591,6 +613,13 @@ static void tx_command_clear(tx_command *c)
     memset(c, 0, sizeof *c);
 }
 
+int mr_tx_expect(mr_tx *tx, const char *key, const char *field, const char *value)
+{
+    const char *argv[5] = {"__EXPECT", key, field ? field : "", value ? value : "",
+                           value ? "1" : "0"};
+    return mr_tx_add(tx, 5, argv, NULL);
+}
+
 void mr_tx_reset(mr_tx *tx)
 {
     for (size_t i = 0; i < tx->count; i++)
@@ -682,7 +711,9 @@ int mr_tx_addv(mr_tx *tx, const char *arg0, ...)
  *   ARGV[3]  its TTL in ms (<= 0: no expiry)
  *   ARGV[4]  the number of commands, then each command as
  *            argc, arg1 .. argc-th arg
- * Returns {0} when the commands ran, {1, record} for a duplicate.
+ * Returns {0} when the commands ran, {1, record} for a duplicate, {2}
+ * when an expectation (a "__EXPECT key field value present" pseudo-command
+ * staged by mr_tx_expect) did not hold: then nothing ran.
  *
  * Redis does not roll a script back when a command fails midway, so
  * before the first write the script checks the type of every written key
@@ -707,6 +738,7 @@ static mr_script tx_script = {
         "  RPOP='list', LSET='list', XADD='stream', XACK='stream', XDEL='stream',\n"
         "  XTRIM='stream'}\n"
         "local cmds = {}\n"
+        "local checked = {}\n"
         "local i = 5\n"
         "for c = 1, tonumber(ARGV[4]) do\n"
         "  local argc = tonumber(ARGV[i])\n"
@@ -714,8 +746,17 @@ static mr_script tx_script = {
         "  i = i + argc + 1\n"
         "end\n"
         "for c, r in ipairs(cmds) do\n"
+        "  if ARGV[r[1]] == '__EXPECT' then\n"
+        "    local now\n"
+        "    if ARGV[r[1] + 2] == '' then now = redis.call('GET', ARGV[r[1] + 1])\n"
+        "    else now = redis.call('HGET', ARGV[r[1] + 1], ARGV[r[1] + 2]) end\n"
+        "    local want = ARGV[r[1] + 3]\n"
+        "    if ARGV[r[1] + 4] == '0' then want = false end\n"
+        "    if now ~= want then return {2} end\n"
+        "  end\n"
         "  local kind = kinds[string.upper(ARGV[r[1]])]\n"
-        "  if kind and r[2] > r[1] then\n"
+        "  if kind and r[2] > r[1] and checked[ARGV[r[1] + 1]] ~= kind then\n"
+        "    checked[ARGV[r[1] + 1]] = kind\n"
         "    local t = redis.call('TYPE', ARGV[r[1] + 1]).ok\n"
         "    if t ~= 'none' and t ~= kind then\n"
         "      return redis.error_reply('WRONGTYPE tx command ' .. c .. ' (' .. ARGV[r[1]] ..\n"
@@ -723,7 +764,9 @@ static mr_script tx_script = {
         "    end\n"
         "  end\n"
         "end\n"
-        "for _, r in ipairs(cmds) do redis.call(unpack(ARGV, r[1], r[2])) end\n"
+        "for _, r in ipairs(cmds) do\n"
+        "  if ARGV[r[1]] ~= '__EXPECT' then redis.call(unpack(ARGV, r[1], r[2])) end\n"
+        "end\n"
         "if dedupe then\n"
         "  local ttl = tonumber(ARGV[3])\n"
         "  if ttl > 0 then redis.call('SET', KEYS[1], ARGV[2], 'PX', ttl)\n"
@@ -824,6 +867,10 @@ static mr_tx_result tx_read_result(mr_store *store, mr_val *v, mr_val **prior)
     }
     if (mr_val_int(status) == 0)
         return MR_TX_COMMITTED;
+    if (mr_val_int(status) == 2) {
+        store_set_error(store, "tx: a value it expected had changed; nothing was applied");
+        return MR_TX_CONFLICT;
+    }
     if (prior)
         *prior = val_detach(v, 1);
     return MR_TX_DUPLICATE;

@@ -125,12 +125,18 @@ void mr_tx_free(mr_tx **tx);
 int mr_tx_add(mr_tx *tx, int argc, const char **argv, const size_t *lens);
 /* Convenience: NULL-terminated C strings, e.g. mr_tx_addv(tx, "INCR", key, NULL). */
 int mr_tx_addv(mr_tx *tx, const char *arg0, ...) __attribute__((sentinel));
+/* Optimistic concurrency: the commit applies nothing and answers
+ * MR_TX_CONFLICT unless, at commit time, the hash field (field NULL: the
+ * string key) holds exactly value (value NULL: is absent). Typically a
+ * record's version read before deciding the change. Counts as a command. */
+int mr_tx_expect(mr_tx *tx, const char *key, const char *field, const char *value);
 size_t mr_tx_count(const mr_tx *tx);
 void mr_tx_reset(mr_tx *tx);
 
 typedef enum {
     MR_TX_COMMITTED = 0,   /* commands ran; the record was stored under dedupe_key */
     MR_TX_DUPLICATE = 1,   /* dedupe_key existed: nothing ran; *prior holds the stored record */
+    MR_TX_CONFLICT = 2,    /* an mr_tx_expect did not hold: nothing ran */
     MR_TX_FAILED = -1,     /* connection failed or Redis refused: nothing ran */
 } mr_tx_result;
 

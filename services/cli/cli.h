@@ -38,5 +38,19 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 extern const cli_command cli_cmd_status;
 extern const cli_command cli_cmd_watch;
+extern const cli_command cli_cmd_token;
+extern const cli_command cli_cmd_import;
+extern const cli_command cli_cmd_regrade;
+extern const cli_command cli_cmd_grades;
+extern const cli_command cli_cmd_segments;
+extern const cli_command cli_cmd_hospitals;
+extern const cli_command cli_cmd_plan;
+extern const cli_command cli_cmd_calls;
+extern const cli_command cli_cmd_attainment;
+extern const cli_command cli_cmd_export;
+extern const cli_command cli_cmd_inbox;
+extern const cli_command cli_cmd_reminders;
+extern const cli_command cli_cmd_remind;
+extern const cli_command cli_cmd_meetings;
 
 #endif

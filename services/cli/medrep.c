@@ -19,6 +19,20 @@
 static const cli_command *const commands[] = {
     &cli_cmd_status,
     &cli_cmd_watch,
+    &cli_cmd_token,
+    &cli_cmd_import,
+    &cli_cmd_regrade,
+    &cli_cmd_grades,
+    &cli_cmd_segments,
+    &cli_cmd_hospitals,
+    &cli_cmd_plan,
+    &cli_cmd_calls,
+    &cli_cmd_attainment,
+    &cli_cmd_export,
+    &cli_cmd_inbox,
+    &cli_cmd_reminders,
+    &cli_cmd_remind,
+    &cli_cmd_meetings,
 };
 
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])

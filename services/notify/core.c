@@ -14,9 +14,11 @@ const char nt_default_rules_ini[] =
     "[notify.rule.meeting_cancel]\n"
     "event = meeting_changed\nmatch = cancelled,rescheduled\naction = cancel\n"
     "[notify.rule.meeting_approval]\n"
+    "anchor = event\n"
     "event = meeting_changed\nmatch = proposed,pending_approval\nto = approver\n"
     "offsets = 0\nkind = meeting_approval\ntitle = A meeting awaits your approval\n"
     "[notify.rule.meeting_invitation]\n"
+    "anchor = event\n"
     "event = meeting_changed\nmatch = invitations_out\nto = invitees\noffsets = 0\n"
     "kind = meeting_invitation\ntitle = You are invited to a department meeting\n"
     "[notify.rule.meeting_day_before]\n"
@@ -29,9 +31,11 @@ const char nt_default_rules_ini[] =
     "event = meeting_changed\nmatch = confirmed,invitations_out\nto = staff\n"
     "offsets = -25m\nkind = meeting_setup\ntitle = Set up the room: ready 10 minutes before the start\n"
     "[notify.rule.meeting_outcome]\n"
+    "anchor = event\n"
     "event = meeting_changed\nmatch = held,summarised\nto = rep,approver\noffsets = 0\n"
     "kind = meeting_outcome\ntitle = Meeting outcome\n"
     "[notify.rule.meeting_cancelled]\n"
+    "anchor = event\n"
     "event = meeting_changed\nmatch = cancelled\nto = invitees,staff\noffsets = 0\n"
     "kind = meeting_cancelled\nurgent = true\ntitle = A meeting was cancelled\n"
     "[notify.rule.follow_up_done]\n"
@@ -52,6 +56,7 @@ const char nt_default_rules_ini[] =
     "event = plan_due\nmatch = week\nto = rep\noffsets = -1d,0\nkind = plan_week_due\n"
     "title = Next week's plan is due\n"
     "[notify.rule.plan_quarter]\n"
+    "anchor = event\n"
     "event = plan_due\nmatch = quarter\nto = approver\noffsets = 0\n"
     "kind = plan_quarter_approval\ntitle = A quarter plan awaits your approval\n"
     "[notify.rule.coverage_behind]\n"
@@ -250,6 +255,10 @@ int nt_rule_load(nt_rule *r, const char *name, nt_lookup_fn lookup, void *arg, c
         bad = "to";
     if (!bad && parse_bool(lookup(arg, name, "urgent"), false, &r->urgent) != 0)
         bad = "urgent";
+    const char *anchor = lookup(arg, name, "anchor");
+    r->anchor_event = anchor && strcmp(anchor, "event") == 0;
+    if (!bad && anchor && !r->anchor_event && strcmp(anchor, "subject") != 0)
+        bad = "anchor";
     if (!bad)
         load_timing(r, lookup, arg, &bad);
     if (!bad)
@@ -328,6 +337,12 @@ int64_t nt_quiet_defer(const mr_tz *tz, int64_t due_ms, int start, int end)
     int y, m, d;
     mr_civil_from_days(mr_days_from_civil(lt.year, lt.month, lt.day) + end_day, &y, &m, &d);
     return mr_tz_from_local(tz, y, m, d, end / 60, end % 60, 0) * 1000;
+}
+
+int64_t nt_next_local(const mr_tz *tz, int64_t now_ms, int minute)
+{
+    int64_t t = nt_local_at(tz, now_ms, 0, minute);
+    return t > now_ms ? t : nt_local_at(tz, now_ms, 1, minute);
 }
 
 void nt_local_date(const mr_tz *tz, int64_t t_ms, char *buf, size_t cap)

@@ -2,7 +2,8 @@
  *
  * Rules turn an event into reminders: which event (and which value of its
  * state/kind field), which recipients, when (offsets from the event's
- * anchor time, or a fixed local time of day on a day relative to the
+ * anchor time (the subject's time, such as a meeting's start, or with
+ * "anchor = event" the time the event is handled), or a fixed local time of day on a day relative to the
  * anchor), which kind, and an optional escalation (a second reminder to
  * another recipient some time after the anchor). A rule with action
  * "cancel" cancels every reminder of the event's subject instead.
@@ -64,6 +65,8 @@ typedef struct {
     char kind[32];
     char title[128];
     bool urgent;               /* ignores quiet hours */
+    bool anchor_event;         /* anchor = event: times count from when the event
+                                  is handled, not from its subject's time */
     unsigned escalate_to;      /* NT_TO_*, 0 = none */
     int64_t escalate_after_ms; /* after the anchor */
     char escalate_kind[32];
@@ -110,6 +113,9 @@ int64_t nt_local_at(const mr_tz *tz, int64_t anchor_ms, int days, int minute);
 /* When due_ms falls in the local quiet window [start, end) (minutes of
  * day; a window may wrap midnight), the end of that window; else due_ms. */
 int64_t nt_quiet_defer(const mr_tz *tz, int64_t due_ms, int start, int end);
+
+/* The first instant after now_ms that is local minute-of-day `minute` in tz. */
+int64_t nt_next_local(const mr_tz *tz, int64_t now_ms, int minute);
 
 /* Local date "YYYY-MM-DD" of t_ms in tz (buf >= 11). */
 void nt_local_date(const mr_tz *tz, int64_t t_ms, char *buf, size_t cap);

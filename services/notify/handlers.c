@@ -12,6 +12,7 @@
 #include "masterdata.h"
 #include "notify.h"
 #include "notify.pb-c.h"
+#include "send.h"
 
 #define MAX_TEXT 1000
 #define MAX_LIST 500
@@ -26,7 +27,31 @@ static bool text_ok(const char *s, size_t max)
     return !s || strlen(s) <= max;
 }
 
-/* ---- ScheduleReminder ---- */
+/* ---- ScheduleReminder(s) ---- */
+
+/* Checks one request and fills r (pointing into q, and into id_buf for a
+ * generated id). NULL when valid, else what is wrong. */
+static const char *check_reminder(const Medrep__ScheduleReminderRequest *q, char *id_buf,
+                                  size_t cap, nt_reminder *r)
+{
+    if (!q->reminder_id || !q->reminder_id[0])
+        mr_random_id(id_buf, cap);
+    *r = (nt_reminder){.id = q->reminder_id && q->reminder_id[0] ? q->reminder_id : id_buf,
+                       .person = q->person_id, .kind = q->kind ? q->kind : "manual",
+                       .title = q->title, .body = q->body, .subject = q->subject_id,
+                       .due_ms = q->has_due_ms ? q->due_ms : 0, .urgent = q->has_urgent && q->urgent};
+    if (!nt_id_valid(r->id) || !nt_id_valid(q->person_id))
+        return "reminder_id and person_id must be 1-127 of [A-Za-z0-9._:@-]";
+    if (q->subject_id && q->subject_id[0] && !nt_id_valid(q->subject_id))
+        return "invalid subject_id";
+    if (!nt_id_valid(r->kind) || strlen(r->kind) > 63)
+        return "invalid kind";
+    if (!text_ok(q->title, 250) || !text_ok(q->body, MAX_TEXT))
+        return "title (250) or body (1000) too long";
+    if (r->due_ms <= 0)
+        return "due_ms must be set (Unix ms)";
+    return NULL;
+}
 
 static int schedule_reminder(mr_call *call)
 {
@@ -35,29 +60,50 @@ static int schedule_reminder(mr_call *call)
     if (!q)
         return call->code;
     char id[40];
-    if (!q->reminder_id || !q->reminder_id[0])
-        mr_random_id(id, sizeof id);
-    const char *rid = q->reminder_id && q->reminder_id[0] ? q->reminder_id : id;
-    nt_reminder r = {.id = rid, .person = q->person_id, .kind = q->kind ? q->kind : "manual",
-                     .title = q->title, .body = q->body, .subject = q->subject_id,
-                     .due_ms = q->has_due_ms ? q->due_ms : 0, .urgent = q->has_urgent && q->urgent};
-    if (!nt_id_valid(rid) || !nt_id_valid(q->person_id))
-        mr_call_fail(call, MR_INVALID_ARGUMENT, "reminder_id and person_id must be 1-127 of [A-Za-z0-9._:@-]");
-    else if (q->subject_id && q->subject_id[0] && !nt_id_valid(q->subject_id))
-        mr_call_fail(call, MR_INVALID_ARGUMENT, "invalid subject_id");
-    else if (!nt_id_valid(r.kind) || strlen(r.kind) > 63)
-        mr_call_fail(call, MR_INVALID_ARGUMENT, "invalid kind");
-    else if (!text_ok(q->title, 250) || !text_ok(q->body, MAX_TEXT))
-        mr_call_fail(call, MR_INVALID_ARGUMENT, "title (250) or body (%d) too long", MAX_TEXT);
-    else if (r.due_ms <= 0)
-        mr_call_fail(call, MR_INVALID_ARGUMENT, "due_ms must be set (Unix ms)");
+    nt_reminder r;
+    const char *why = check_reminder(q, id, sizeof id, &r);
+    if (why)
+        mr_call_fail(call, MR_INVALID_ARGUMENT, "%s", why);
     else if (nt_stage_schedule(st, call->store, call->tx, call->region, &r, NULL) != 0)
         mr_call_fail(call, MR_UNAVAILABLE, "redis unavailable: %s", mr_store_error(call->store));
     else {
         Medrep__ScheduleReminderReply reply = MEDREP__SCHEDULE_REMINDER_REPLY__INIT;
-        reply.reminder_id = (char *)rid;
+        reply.reminder_id = (char *)r.id;
         mr_call_reply(call, &reply.base);
     }
+    protobuf_c_message_free_unpacked(&q->base, NULL);
+    return call->code;
+}
+
+static int schedule_reminders(mr_call *call)
+{
+    nt_state *st = state_of(call->svc);
+    Medrep__ScheduleRemindersRequest *q = mr_call_decode(call, &medrep__schedule_reminders_request__descriptor);
+    if (!q)
+        return call->code;
+    size_t n = q->n_reminders;
+    nt_reminder *rs = calloc(n ? n : 1, sizeof *rs);
+    char (*ids)[40] = calloc(n ? n : 1, sizeof *ids);
+    char **out = calloc(n ? n : 1, sizeof *out);
+    const char *why = !rs || !ids || !out ? "out of memory" : NULL;
+    if (!why && (n == 0 || n > (size_t)st->set.batch_max))
+        mr_call_fail(call, MR_INVALID_ARGUMENT, "give 1-%d reminders", st->set.batch_max);
+    for (size_t i = 0; !why && call->code == MR_OK && i < n; i++)
+        if ((why = check_reminder(q->reminders[i], ids[i], sizeof ids[i], &rs[i])) != NULL)
+            mr_call_fail(call, MR_INVALID_ARGUMENT, "reminder %zu: %s", i, why);
+    if (call->code == MR_OK && why)
+        mr_call_fail(call, MR_INTERNAL, "%s", why);
+    else if (call->code == MR_OK && nt_stage_schedule_many(st, call->store, call->tx, call->region, rs, n) != 0)
+        mr_call_fail(call, MR_UNAVAILABLE, "redis unavailable: %s", mr_store_error(call->store));
+    else if (call->code == MR_OK) {
+        for (size_t i = 0; i < n; i++)
+            out[i] = (char *)rs[i].id;
+        Medrep__ScheduleRemindersReply reply = MEDREP__SCHEDULE_REMINDERS_REPLY__INIT;
+        reply.reminder_ids = out;
+        reply.n_reminder_ids = n;
+        mr_call_reply(call, &reply.base);
+    }
+    free(rs), free(ids), free(out);
     protobuf_c_message_free_unpacked(&q->base, NULL);
     return call->code;
 }
@@ -134,19 +180,64 @@ static int read_reminder(mr_store *store, const char *region, const char *id, nt
     return found;
 }
 
-/* Moves one reminder: 1 moved, 0 not found, -1 Redis failed. */
-static int move_one(nt_state *st, mr_call *call, const char *id, const Medrep__MoveRemindersRequest *q)
+/* Reads the reminders of ids in one pipeline into out[] (found ones
+ * first, *found of them). 0 or -1 (Redis failed). */
+static int read_many(mr_store *store, const char *region, char *const *ids, long n, nt_stored *out,
+                     const char **out_ids, long *found)
 {
-    nt_stored s;
-    int found = read_reminder(call->store, call->region, id, &s);
-    if (found <= 0)
-        return found;
-    nt_reminder r = {.id = id, .person = s.person, .kind = s.kind, .title = s.title, .body = s.body,
-                     .subject = s.subject, .urgent = s.urgent,
-                     .due_ms = q->has_due_ms ? q->due_ms : s.due_ms + q->delta_ms};
-    if (r.due_ms <= 0)
-        return 0;
-    return nt_stage_schedule(st, call->store, call->tx, call->region, &r, NULL) == 0 ? 1 : -1;
+    char key[256];
+    *found = 0;
+    for (long i = 0; i < n; i++) {
+        nt_key(key, sizeof key, region, "rem:%s", ids[i]);
+        const char *argv[] = {"HMGET", key, "p", "k", "t", "b", "s", "due", "u"};
+        mr_store_append(store, 9, argv, NULL);
+    }
+    int rc = 0;
+    for (long i = 0; i < n; i++) {
+        mr_val *v = mr_store_next_reply(store);
+        if (mr_val_is_error(v) || mr_val_count(v) != 7)
+            rc = -1;
+        else if (mr_val_str(mr_val_at(v, 0), NULL)) {
+            nt_stored *s = &out[*found];
+            char *dst[] = {s->person, s->kind, s->title, s->body, s->subject};
+            size_t caps[] = {sizeof s->person, sizeof s->kind, sizeof s->title, sizeof s->body,
+                             sizeof s->subject};
+            for (size_t f = 0; f < 5; f++) {
+                const char *t = mr_val_str(mr_val_at(v, f), NULL);
+                snprintf(dst[f], caps[f], "%s", t ? t : "");
+            }
+            const char *due = mr_val_str(mr_val_at(v, 5), NULL), *u = mr_val_str(mr_val_at(v, 6), NULL);
+            s->due_ms = due ? atoll(due) : 0;
+            s->urgent = u && strcmp(u, "1") == 0;
+            out_ids[(*found)++] = ids[i];
+        }
+        mr_val_free(&v);
+    }
+    return rc;
+}
+
+/* Stages the move of the reminders of ids. Moved count, or -1. */
+static long move_ids(nt_state *st, mr_call *call, char *const *ids, long n,
+                     const Medrep__MoveRemindersRequest *q)
+{
+    nt_stored *stored = calloc(n ? (size_t)n : 1, sizeof *stored);
+    const char **found_ids = calloc(n ? (size_t)n : 1, sizeof *found_ids);
+    nt_reminder *rs = calloc(n ? (size_t)n : 1, sizeof *rs);
+    long found = 0, moved = 0;
+    long rc = stored && found_ids && rs ? read_many(call->store, call->region, ids, n, stored, found_ids, &found) : -1;
+    for (long i = 0; rc == 0 && i < found; i++) {
+        nt_stored *s = &stored[i];
+        int64_t due = q->has_due_ms ? q->due_ms : s->due_ms + q->delta_ms;
+        if (due <= 0)
+            continue;
+        rs[moved++] = (nt_reminder){.id = found_ids[i], .person = s->person, .kind = s->kind,
+                                    .title = s->title, .body = s->body, .subject = s->subject,
+                                    .urgent = s->urgent, .due_ms = due};
+    }
+    if (rc == 0 && moved > 0)
+        rc = nt_stage_schedule_many(st, call->store, call->tx, call->region, rs, (size_t)moved);
+    free(stored), free(found_ids), free(rs);
+    return rc == 0 ? moved : -1;
 }
 
 static int move_reminders(mr_call *call)
@@ -168,12 +259,14 @@ static int move_reminders(mr_call *call)
     }
     if (by_subject && (n = nt_subject_ids(call->store, call->region, q->subject_id, &ids)) < 0)
         goto unavailable;
-    for (long i = 0; i < (one ? 1 : n); i++) {
-        int r = move_one(st, call, one ? q->reminder_id : ids[i], q);
-        if (r < 0)
-            goto unavailable;
-        moved += r;
+    if (n > st->set.batch_max) {
+        mr_call_fail(call, MR_RESOURCE_EXHAUSTED, "subject has %ld reminders, more than batch_max %d",
+                     n, st->set.batch_max);
+        goto out;
     }
+    char *single[] = {q->reminder_id};
+    if ((moved = move_ids(st, call, one ? single : ids, one ? 1 : n, q)) < 0)
+        goto unavailable;
     Medrep__MoveRemindersReply reply = MEDREP__MOVE_REMINDERS_REPLY__INIT;
     reply.has_moved = true;
     reply.moved = moved;
@@ -281,37 +374,46 @@ out:
 static long long unread_count(mr_call *call, const char *person)
 {
     char key[256];
-    nt_key(key, sizeof key, call->region, "inbox:%s:unread", person);
+    nt_key(key, sizeof key, call->region, "inboxunread:%s", person);
     mr_val *v = mr_store_cmd(call->store, "SCARD %s", key);
     long long n = mr_val_is_error(v) ? -1 : mr_val_int(v);
     mr_val_free(&v);
     return n;
 }
 
-/* Unpacks the items of ids (HMGET), marking read ones. Count or -1. */
+/* Unpacks the items of ids, marking read ones: one pipeline of an HGET
+ * and a SISMEMBER per id. Count or -1. */
 static long load_items(mr_call *call, const char *person, const mr_val *ids, Medrep__InboxItem **items)
 {
     char key[256], ukey[256];
-    nt_key(key, sizeof key, call->region, "inbox:%s:items", person);
-    nt_key(ukey, sizeof ukey, call->region, "inbox:%s:unread", person);
-    long n = 0;
-    for (size_t i = 0; i < mr_val_count(ids); i++) {
+    nt_key(key, sizeof key, call->region, "inboxitems:%s", person);
+    nt_key(ukey, sizeof ukey, call->region, "inboxunread:%s", person);
+    size_t count = mr_val_count(ids);
+    for (size_t i = 0; i < count; i++) {
         const char *did = mr_val_str(mr_val_at(ids, i), NULL);
-        mr_val *v = mr_store_cmd(call->store, "HGET %s %s", key, did);
-        mr_val *u = mr_store_cmd(call->store, "SISMEMBER %s %s", ukey, did);
+        const char *get[] = {"HGET", key, did}, *member[] = {"SISMEMBER", ukey, did};
+        mr_store_append(call->store, 3, get, NULL);
+        mr_store_append(call->store, 3, member, NULL);
+    }
+    long n = 0;
+    bool failed = false;
+    for (size_t i = 0; i < count; i++) {
+        mr_val *v = mr_store_next_reply(call->store), *u = mr_store_next_reply(call->store);
         size_t len = 0;
         const char *data = mr_val_str(v, &len);
-        if (mr_val_is_error(v) || mr_val_is_error(u)) {
-            mr_val_free(&v), mr_val_free(&u);
-            return -1;
-        }
-        Medrep__InboxItem *it = data ? medrep__inbox_item__unpack(NULL, len, (const uint8_t *)data) : NULL;
+        failed |= mr_val_is_error(v) || mr_val_is_error(u);
+        Medrep__InboxItem *it = !failed && data ? medrep__inbox_item__unpack(NULL, len, (const uint8_t *)data) : NULL;
         if (it) {
             it->has_read = true;
             it->read = mr_val_int(u) == 0;
             items[n++] = it;
         }
         mr_val_free(&v), mr_val_free(&u);
+    }
+    if (failed) {
+        for (long i = 0; i < n; i++)
+            medrep__inbox_item__free_unpacked(items[i], NULL);
+        return -1;
     }
     return n;
 }
@@ -372,7 +474,7 @@ static int inbox_mark_read(mr_call *call)
     } else if (unread < 0) {
         mr_call_fail(call, MR_UNAVAILABLE, "redis unavailable: %s", mr_store_error(call->store));
     } else {
-        nt_key(key, sizeof key, call->region, "inbox:%s:unread", q->person_id);
+        nt_key(key, sizeof key, call->region, "inboxunread:%s", q->person_id);
         for (size_t i = 0; i < q->n_delivery_ids; i++) {
             mr_val *v = mr_store_cmd(call->store, "SISMEMBER %s %s", key, q->delivery_ids[i]);
             bool member = !mr_val_is_error(v) && mr_val_int(v) == 1;
@@ -400,7 +502,8 @@ static bool channels_ok(const Medrep__ChannelChoice *c)
         c->n_channels == 0 || c->n_channels > 4)
         return false;
     for (size_t i = 0; i < c->n_channels; i++)
-        if (!c->channels[i] || strcmp(c->channels[i], "inbox") != 0)
+        if (!c->channels[i] || (strcmp(c->channels[i], "inbox") != 0 &&
+                                strcmp(c->channels[i], "webhook") != 0 && strcmp(c->channels[i], "email") != 0))
             return false;
     return true;
 }
@@ -423,13 +526,27 @@ static int set_preferences(mr_call *call)
         ok = false, mr_call_fail(call, MR_INVALID_ARGUMENT, "quiet_hours must be HH:MM-HH:MM or none");
     for (size_t i = 0; ok && i < q->n_channels; i++)
         if (!channels_ok(q->channels[i]))
-            ok = false, mr_call_fail(call, MR_INVALID_ARGUMENT, "channels: a kind and 1-4 of: inbox");
+            ok = false, mr_call_fail(call, MR_INVALID_ARGUMENT, "channels: a kind and 1-4 of: inbox, webhook, email");
+    if (ok && q->webhook_url && q->webhook_url[0] && !nt_webhook_url_valid(q->webhook_url))
+        ok = false, mr_call_fail(call, MR_INVALID_ARGUMENT, "webhook_url must be an http(s) URL of at most 512 bytes");
+    if (ok && q->email && q->email[0] && !nt_email_valid(q->email))
+        ok = false, mr_call_fail(call, MR_INVALID_ARGUMENT, "invalid e-mail address");
+    if (ok && q->digest && q->digest[0] && strcmp(q->digest, "off") != 0 && nt_parse_hhmm(q->digest, &a) != 0)
+        ok = false, mr_call_fail(call, MR_INVALID_ARGUMENT, "digest must be HH:MM or off");
     if (ok) {
         nt_key(key, sizeof key, call->region, "pref:%s", q->person_id);
         if (q->timezone)
             mr_tx_addv(call->tx, "HSET", key, "tz", q->timezone, NULL);
         if (q->quiet_hours)
             mr_tx_addv(call->tx, "HSET", key, "quiet", q->quiet_hours, NULL);
+        if (q->webhook_url) {
+            mr_tx_addv(call->tx, "HSET", key, "webhook", q->webhook_url, NULL);
+            mr_tx_addv(call->tx, "HDEL", key, "webhook_off", NULL);
+        }
+        if (q->email)
+            mr_tx_addv(call->tx, "HSET", key, "email", q->email, NULL);
+        if (q->digest)
+            mr_tx_addv(call->tx, "HSET", key, "digest", strcmp(q->digest, "off") ? q->digest : "", NULL);
         for (size_t i = 0; i < q->n_channels; i++) {
             list[0] = '\0';
             for (size_t j = 0; j < q->channels[i]->n_channels; j++)
@@ -446,7 +563,8 @@ static int set_preferences(mr_call *call)
 }
 
 const mr_method nt_methods[] = {
-    {"ScheduleReminder", schedule_reminder}, {"CancelReminders", cancel_reminders},
+    {"ScheduleReminder", schedule_reminder}, {"ScheduleReminders", schedule_reminders},
+    {"CancelReminders", cancel_reminders},
     {"MoveReminders", move_reminders},       {"ListReminders", list_reminders},
     {"InboxList", inbox_list},               {"InboxMarkRead", inbox_mark_read},
     {"SetPreferences", set_preferences},

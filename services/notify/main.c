@@ -7,10 +7,15 @@
  * Configuration ([notify], every key optional):
  *   shards (4), lease_ms (5000), max_sleep_ms (1000), block_ms (500),
  *   claim_min_idle_ms (5000), claim_interval_ms (1000), max_attempts (5),
- *   move_batch (1000), read_batch (256), sent_ttl_ms (30 days),
- *   events_maxlen (1000000), clock_skew_ms (0, tests only),
- *   quiet_hours ("none") and channels ("inbox"), both scoped per region
- *   ([notify@region:<r>]); rules in [notify.rule.<name>] (see core.c). */
+ *   move_batch (1000), read_batch (256), batch_max (10000), sent_ttl_ms (30 days),
+ *   events_maxlen (1000000), clock_skew_ms (0, tests only), timers (true;
+ *   false: an instance that serves requests and events but moves and sends
+ *   nothing),
+ *   and scoped per region ([notify@region:<r>]): quiet_hours ("none"),
+ *   channels ("inbox"), webhook_secret, webhook_allow_private (false),
+ *   webhook_timeout_ms (3000), smtp_url, smtp_from, smtp_domain,
+ *   smtp_timeout_ms (5000), channel_attempts (5), retry_base_ms (1000),
+ *   retry_max_ms (300000); rules in [notify.rule.<name>] (see core.c). */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +24,7 @@
 #include "clock.h"
 #include "log.h"
 #include "notify.h"
+#include "send.h"
 
 int64_t nt_now_ms(const nt_state *st)
 {
@@ -78,6 +84,7 @@ static int read_settings(nt_state *st, char *err, size_t errcap)
         INT_SETTING(max_attempts, 5, 1, 1000),
         INT_SETTING(move_batch, 1000, 1, 100000),
         INT_SETTING(read_batch, 256, 1, 10000),
+        INT_SETTING(batch_max, 10000, 1, 100000),
         LL_SETTING(sent_ttl_ms, 30LL * 86400000, 60000, 3650LL * 86400000),
         LL_SETTING(clock_skew_ms, 0, -86400000, 86400000),
         LL_SETTING(events_maxlen, 1000000, 0, 1000000000),
@@ -93,6 +100,8 @@ static int read_settings(nt_state *st, char *err, size_t errcap)
         else
             *(long long *)field = v;
     }
+    if (mr_config_bool(st->cfg, "notify", "timers", true, &st->set.timers, err, errcap) != 0)
+        return -1;
     if (st->set.max_sleep_ms > st->set.lease_ms / 3) {
         snprintf(err, errcap, "[notify] max_sleep_ms must be at most lease_ms / 3");
         return -1;
@@ -152,6 +161,40 @@ static int load_rules(nt_state *st, mr_config *defaults, nt_region *reg, char *e
     return 0;
 }
 
+/* The outside channels' settings of a region. 0 or -1. */
+static int load_channels(nt_state *st, nt_region *reg, char *err, size_t errcap)
+{
+    char scope[48];
+    snprintf(scope, sizeof scope, "region:%s", reg->name);
+    const char *scopes[] = {scope, NULL};
+    const char *text[] = {"webhook_secret", "smtp_url", "smtp_from", "smtp_domain"};
+    char *dst[] = {reg->webhook_secret, reg->smtp_url, reg->smtp_from, reg->smtp_domain};
+    size_t caps[] = {sizeof reg->webhook_secret, sizeof reg->smtp_url, sizeof reg->smtp_from,
+                     sizeof reg->smtp_domain};
+    const char *defaults[] = {"", "", "notify@medrep.invalid", "medrep.invalid"};
+    for (size_t i = 0; i < 4; i++) {
+        const char *v = mr_config_scoped(st->cfg, "notify", text[i], scopes);
+        snprintf(dst[i], caps[i], "%s", v ? v : defaults[i]);
+    }
+    const char *allow = mr_config_scoped(st->cfg, "notify", "webhook_allow_private", scopes);
+    reg->webhook_allow_private = allow && (!strcmp(allow, "true") || !strcmp(allow, "yes") || !strcmp(allow, "1"));
+    const char *nums[] = {"webhook_timeout_ms", "smtp_timeout_ms", "channel_attempts", "retry_base_ms", "retry_max_ms"};
+    long long defs[] = {3000, 5000, 5, 1000, 300000}, mins[] = {100, 100, 1, 10, 10},
+              maxs[] = {60000, 60000, 100, 3600000, 86400000}, vals[5];
+    for (size_t i = 0; i < 5; i++) {
+        const char *v = mr_config_scoped(st->cfg, "notify", nums[i], scopes);
+        char *end = NULL;
+        vals[i] = v ? strtoll(v, &end, 10) : defs[i];
+        if (v && (*end || vals[i] < mins[i] || vals[i] > maxs[i])) {
+            snprintf(err, errcap, "[notify] %s: '%s' is not a number in %lld..%lld", nums[i], v, mins[i], maxs[i]);
+            return -1;
+        }
+    }
+    reg->webhook_timeout_ms = (int)vals[0], reg->smtp_timeout_ms = (int)vals[1];
+    reg->channel_attempts = (int)vals[2], reg->retry_base_ms = vals[3], reg->retry_max_ms = vals[4];
+    return 0;
+}
+
 static int load_regions(nt_state *st, char *err, size_t errcap)
 {
     mr_region_cfg regions[NT_MAX_REGIONS];
@@ -164,13 +207,15 @@ static int load_regions(nt_state *st, char *err, size_t errcap)
     int rc = 0;
     for (int i = 0; i < n && rc == 0; i++) {
         nt_region *reg = &st->regions[st->region_count++];
-        snprintf(reg->name, sizeof reg->name, "%s", regions[i].name);
-        snprintf(reg->timezone, sizeof reg->timezone, "%s", regions[i].timezone);
+        snprintf(reg->name, sizeof reg->name, "%.32s", regions[i].name);
+        snprintf(reg->timezone, sizeof reg->timezone, "%.63s", regions[i].timezone);
         if (!nt_tz_get(st, reg->timezone)) {
             snprintf(err, errcap, "region %s: unknown time zone '%s'", reg->name, reg->timezone);
             rc = -1;
         } else {
             rc = load_rules(st, defaults, reg, err, errcap);
+            if (rc == 0)
+                rc = load_channels(st, reg, err, errcap);
         }
     }
     mr_config_free(&defaults);
@@ -190,8 +235,13 @@ static int notify_init(mr_service *svc, const mr_config *cfg, char *err, size_t 
     st->cfg = cfg;
     pthread_mutex_init(&st->tz_lock, NULL);
     mr_service_set_state(svc, st);
+    if (nt_send_global_init() != 0) {
+        snprintf(err, errcap, "cannot initialise libcurl");
+        return -1;
+    }
+    st->curl_ready = true;
     if (read_settings(st, err, errcap) != 0 || load_regions(st, err, errcap) != 0 ||
-        nt_timers_start(st, err, errcap) != 0)
+        (st->set.timers && nt_timers_start(st, err, errcap) != 0))
         return -1;
     mr_info("notify_ready", "regions=%d shards=%d rules=%d", st->region_count, st->set.shards,
             st->region_count ? st->regions[0].rule_count : 0);
@@ -207,6 +257,8 @@ static void notify_fini(mr_service *svc)
     for (int i = 0; i < st->tz_count; i++)
         mr_tz_free(&st->tz_cache[i].tz);
     pthread_mutex_destroy(&st->tz_lock);
+    if (st->curl_ready)
+        nt_send_global_cleanup();
     free(st);
     mr_service_set_state(svc, NULL);
 }

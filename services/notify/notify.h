@@ -1,7 +1,8 @@
 /* notify.h: the shell of the notify service, shared by main.c (state,
- * settings, threads), store.c (the Redis layout and the staged writes of
- * reminders), timers.c (the mover and the sender) and handlers.c (methods
- * and events).
+ * settings), reminders.c (the Redis layout and the staged writes of
+ * reminders), timers.c with mover.c and sender.c (+ outside.c, digest.c:
+ * the durable timers and the channels), handlers.c (methods) and
+ * on_event.c (events -> reminders by the rules of core.c).
  *
  * Redis layout of a region (every key under the region's hash tag
  * "{r:<region>}:notify:"):
@@ -15,11 +16,18 @@
  *   sh:<n>:tries        hash: ready entry id -> deliveries tried
  *   subj:<subject>      set of reminder ids of a subject (a meeting, ...)
  *   person:<p>          set of a person's pending reminder ids
- *   pref:<p>            hash: tz, quiet, ch:<kind> / ch:* channels
+ *   pref:<p>            hash: tz, quiet, ch:<kind> / ch:* channels, webhook, email,
+ *                       webhook_off (why it was disabled), digest (HH:MM)
+ *   digest:<p>          hash: delivery id -> "kind<TAB>title" waiting for the digest
+ *   retry:<id>#<ch>     hash: a delivery waiting for its next try on a channel;
+ *                       "<id>#<ch>" sits in the due set like a reminder
  *   inbox:<p>           sorted set of delivery ids by delivered time
- *   inbox:<p>:items     hash: delivery id -> packed medrep.InboxItem
- *   inbox:<p>:unread    set of unread delivery ids
+ *   inboxitems:<p>      hash: delivery id -> packed medrep.InboxItem
+ *   inboxunread:<p>     set of unread delivery ids
+ * Every key is "<kind>:<id>" with a kind word of its own first, so ids
+ * (which may hold ':') cannot make two kinds of key meet.
  *   sent:<delivery id>  set once a delivery is done (with the ack, atomically)
+ *   sent:<did>:<ch>     set once an outside channel accepted the delivery
  *   dead                stream of dead-lettered entries with their reason */
 #ifndef MEDREP_NOTIFY_H
 #define MEDREP_NOTIFY_H
@@ -49,14 +57,24 @@ typedef struct {
     int max_attempts;           /* deliveries of one entry before the dead letter */
     int move_batch;             /* entries per move script */
     int read_batch;             /* entries per XREADGROUP */
+    int batch_max;              /* reminders per ScheduleReminders / move */
     long long sent_ttl_ms;      /* how long a delivery id is remembered */
     long long clock_skew_ms;    /* testing: added to this instance's wall clock */
     long long events_maxlen;
+    bool timers;                /* false: serve methods and events only (no mover, no sender) */
 } nt_settings;
 
 typedef struct {
     char name[33];
     char timezone[64];
+    /* outside channels ([notify] or [notify@region:<r>]) */
+    char webhook_secret[128];
+    bool webhook_allow_private;
+    int webhook_timeout_ms;
+    int channel_attempts;       /* sends of one delivery on a channel */
+    long long retry_base_ms, retry_max_ms;
+    char smtp_url[256], smtp_from[128], smtp_domain[128];
+    int smtp_timeout_ms;
     nt_rule rules[NT_MAX_RULES];
     int rule_count;
 } nt_region;
@@ -71,6 +89,7 @@ typedef struct {
     struct { char name[64]; mr_tz *tz; } tz_cache[NT_TZ_CACHE];
     int tz_count;
     atomic_bool stop;
+    bool curl_ready;
     pthread_t threads[2 * NT_MAX_REGIONS];
     void *workers[2 * NT_MAX_REGIONS];   /* owned by timers.c */
     int thread_count;
@@ -97,16 +116,27 @@ typedef struct {
     const mr_tz *tz;
     int quiet_start, quiet_end;     /* equal: never quiet */
     char channels[128];             /* comma list */
+    char webhook[520];              /* URL, "" none */
+    char email[256];                /* address, "" none */
+    char webhook_off[64];           /* why the webhook was disabled, "" if not */
+    int digest_minute;              /* local minute of the daily digest, -1 none */
 } nt_person;
 
 /* Reads the person's preferences (falling back to the region's). 0 or -1
  * (Redis failed). */
 int nt_person_load(nt_state *st, mr_store *store, const char *region, const char *person,
                    const char *kind, nt_person *out);
+/* The same in two halves, for pipelines: append the read, then parse
+ * its reply. */
+int nt_person_append(mr_store *store, const char *region, const char *person, const char *kind);
+int nt_person_parse(nt_state *st, const char *region, const mr_val *reply, nt_person *out);
 /* Stages the (re)scheduling of r, after quiet hours. 0, or -1 when Redis
  * failed or r is invalid. *due_out: the due time stored. */
 int nt_stage_schedule(nt_state *st, mr_store *store, mr_tx *tx, const char *region,
                       const nt_reminder *r, int64_t *due_out);
+/* The same for n reminders, reading what they need in one pipeline. */
+int nt_stage_schedule_many(nt_state *st, mr_store *store, mr_tx *tx, const char *region,
+                           const nt_reminder *rs, size_t n);
 /* Stages the cancel of one reminder: 1 cancelled, 0 not found, -1 Redis failed. */
 int nt_stage_cancel(nt_state *st, mr_store *store, mr_tx *tx, const char *region, const char *id);
 /* Reminder ids of a subject (SMEMBERS). Count or -1; caller frees with mr_md-like loop. */

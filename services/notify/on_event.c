@@ -173,9 +173,12 @@ static int schedule_for(nt_state *st, mr_event_call *call, const nt_rule *rule, 
     return nt_stage_schedule(st, call->store, call->tx, call->region, &r, NULL);
 }
 
-static int apply_schedule(nt_state *st, mr_event_call *call, const nt_rule *rule, const nt_facts *f,
-                          int64_t now)
+static int apply_schedule(nt_state *st, mr_event_call *call, const nt_rule *rule,
+                          const nt_facts *subject_facts, int64_t now)
 {
+    nt_facts copy = *subject_facts, *f = &copy;
+    if (rule->anchor_event)
+        f->anchor_ms = now;
     const char *people[MAX_PEOPLE];
     mr_rep rep;
     size_t n = people_of(call, f, rule->recipients, people, MAX_PEOPLE, &rep);
@@ -221,7 +224,7 @@ int nt_on_event(mr_event_call *call)
         for (int i = 0; i < reg->rule_count; i++) {
             const nt_rule *rule = &reg->rules[i];
             if (rule->cancel != (pass == 0) || !nt_rule_matches(rule, f.kind, f.value) ||
-                (pass == 1 && f.anchor_ms <= 0))
+                (pass == 1 && !rule->anchor_event && f.anchor_ms <= 0))
                 continue;
             int rc = pass == 0 ? cancel_subject(st, call, f.subject) : apply_schedule(st, call, rule, &f, now);
             if (rc != 0)

@@ -1,19 +1,47 @@
-/* main.c of the scheduling service: plans each rep's quarter, month, week and day of calls (DOMAIN.md section 3).
- * This first version registers with the broker, answers Status, and
- * consumes the region event streams with its own consumer group; the
- * domain logic comes with the service's own issue. */
-#include "events.h"
-#include "service.h"
+/* main.c of the scheduling service: plans each rep's quarter, month, week
+ * and day of calls (DOMAIN.md section 3). The service shell (common/
+ * service.h) runs the methods of handlers.c and attain.c and the event
+ * handler of events_in.c; init loads every region's time zone and work
+ * calendar and checks the [scheduling] norms once. */
+#include <stdio.h>
+#include <stdlib.h>
 
-/* Later: grade changes, meetings and follow-ups will change the remaining plan. The shell already counts every handled event by type. */
-static int on_event(mr_event_call *call)
+#include "sched.h"
+
+static int init(mr_service *svc, const mr_config *cfg, char *err, size_t errcap)
 {
-    (void)call;
+    sched_state *st = calloc(1, sizeof *st);
+    if (!st) {
+        snprintf(err, errcap, "out of memory");
+        return -1;
+    }
+    sc_norms n;
+    if (sched_state_init(st, cfg, err, errcap) != 0 || sc_norms_load(cfg, NULL, &n, err, errcap) != 0) {
+        sched_state_fini(st);
+        free(st);
+        return -1;
+    }
+    mr_service_set_state(svc, st);
     return 0;
+}
+
+static void fini(mr_service *svc)
+{
+    sched_state *st = mr_service_state(svc);
+    if (st) {
+        sched_state_fini(st);
+        free(st);
+        mr_service_set_state(svc, NULL);
+    }
 }
 
 int main(int argc, char **argv)
 {
-    static const mr_service_def def = {.name = "scheduling", .on_event = on_event};
+    mr_service_def def = {.name = "scheduling",
+                          .methods = sched_methods,
+                          .method_count = sched_method_count,
+                          .on_event = sched_on_event,
+                          .init = init,
+                          .fini = fini};
     return mr_service_main(&def, argc, argv);
 }

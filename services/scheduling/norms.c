@@ -11,14 +11,20 @@
 
 /* The defaults: DOMAIN.md 3.1 (A-D) and the (choice) reading of 3.2. */
 static const sc_class_norm default_classes[] = {
-    {"A", 4, 0.9, 1.0, true},
-    {"B", 4, 0.9, 1.0, true},
-    {"np_support", 2, 0.5, 0.8, false},
-    {"np_leadership", 1, 0.5, 0.8, false},
-    {"C", 1, 0.6, 0.8, false},
-    {"D", 0, 0.2, 0.6, false},
-    {"np_as_needed", 0, 0, 0, false},
-    {"none", 0, 0, 0, false},
+    {"A", 4, 0.9, 1.0, true,
+     "defend: block competitors | bring new evidence | remind to keep using | invite as speaker or chair"},
+    {"B", 4, 0.9, 1.0, true,
+     "find the treatment concerns our product answers | correct competitor claims for the adoption stage"
+     " | invite to a meeting"},
+    {"np_support", 2, 0.5, 0.8, false,
+     "keep the supply channel open | check stock and orders | agree the next step"},
+    {"np_leadership", 1, 0.5, 0.8, false,
+     "report progress | raise listing or supply issues | agree the next step"},
+    {"C", 1, 0.6, 0.8, false, "maintain: share evidence | remind to use | offer academic help"},
+    {"D", 0, 0.2, 0.6, false,
+     "observe: call in waiting time | invite to a department meeting or PIM | move up one adoption rung"},
+    {"np_as_needed", 0, 0, 0, false, "answer the request | record needs | agree the next step"},
+    {"none", 0, 0, 0, false, "learn the prescribing pattern | introduce the product | agree the next step"},
 };
 
 static const char *const default_groups[][2] = {
@@ -183,6 +189,10 @@ static int load_classes(loader *l, sc_norms *n)
         snprintf(key, sizeof key, "%s.high_value", c->name);
         if (get_bool(l, key, &c->high_value) != 0)
             return -1;
+        snprintf(key, sizeof key, "%s.objectives", c->name);
+        const char *obj = mr_config_scoped(l->cfg, "scheduling", key, l->scopes);
+        if (obj)
+            snprintf(c->objectives, sizeof c->objectives, "%s", obj);
     }
     for (int g = 0; g < n->ngroups; g++) {
         char key[64];
@@ -206,8 +216,8 @@ static int load_numbers(loader *l, sc_norms *n)
         int *out;
         int min, max;
     } ints[] = {
-        {"calls_per_day_min", &n->calls_per_day_min, 0, 40},
-        {"calls_per_day_max", &n->calls_per_day_max, 1, 40},
+        {"calls_per_day_min", &n->calls_per_day_min, 0, 20},
+        {"calls_per_day_max", &n->calls_per_day_max, 1, 20},   /* a day route holds SC_ROUTE_MAX stops */
         {"call_minutes", &n->call_minutes, 1, 240},
         {"call_minutes_min", &n->call_minutes_min, 1, 240},
         {"call_minutes_max", &n->call_minutes_max, 1, 240},

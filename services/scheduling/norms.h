@@ -28,6 +28,7 @@ typedef struct {
     double coverage_month;       /* share of the class's customers called in the month */
     double coverage_quarter;     /* share called in the quarter */
     bool high_value;             /* counts as A/B for match and the pace check */
+    char objectives[256];        /* a planned call's objectives, "a | b | c" */
 } sc_class_norm;
 
 typedef struct {
@@ -59,6 +60,8 @@ typedef struct {
  *   classes [A,B,np_support,np_leadership,C,D,np_as_needed,none]
  *   <class>.calls_per_month, <class>.coverage_month, <class>.coverage_quarter,
  *   <class>.high_value                 (DOMAIN.md 3.1/3.2)
+ *   <class>.objectives = a | b | c     (a planned call's objectives; defaults from
+ *                                      the segment strategies of DOMAIN.md 2.1)
  *   group.<group> = <class>            (non-prescriber groups of 3.2)
  *   calls_per_day_min [12; ONC 10 through [scheduling@team:ONC]]
  *   calls_per_day_max [15], call_minutes [20], call_minutes_min [15],

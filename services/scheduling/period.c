@@ -40,6 +40,15 @@ static int iso_weeks_in_year(int y)
     return (int)((next - iso_week_monday(y, 1)) / 7);
 }
 
+void sc_iso_week_text(int64_t days, char *buf, size_t cap)
+{
+    int64_t monday = days - (mr_weekday_from_days(days) + 6) % 7;
+    int y, m, d;
+    mr_civil_from_days(monday + 3, &y, &m, &d);     /* the week's Thursday names its year */
+    int week = (int)((monday - iso_week_monday(y, 1)) / 7) + 1;
+    snprintf(buf, cap, "%04d-W%02d", y % 10000, week % 100);
+}
+
 int sc_period_parse(const char *t, sc_period *out, char *err, size_t errcap)
 {
     int y, m, d, w, n = 0;
@@ -64,7 +73,17 @@ int sc_period_parse(const char *t, sc_period *out, char *err, size_t errcap)
         snprintf(out->text, sizeof out->text, "%04d-W%02d", y, w);
         return 0;
     }
-    snprintf(err, errcap, "period '%s': want YYYY-MM, YYYY-Www or YYYY-MM-DD", t ? t : "");
+    int q;
+    if (len == 7 && sscanf(t, "%4d-Q%1d%n", &y, &q, &n) == 2 && n == 7 && y >= 1970 && q >= 1 && q <= 4) {
+        sc_period last;
+        out->kind = 'Q';
+        out->first = mr_days_from_civil(y, 3 * q - 2, 1);
+        sc_period_month_of(mr_days_from_civil(y, 3 * q, 1), &last);
+        out->last = last.last;
+        snprintf(out->text, sizeof out->text, "%04d-Q%d", y, q);
+        return 0;
+    }
+    snprintf(err, errcap, "period '%s': want YYYY-MM, YYYY-Www, YYYY-MM-DD or YYYY-Qn", t ? t : "");
     return -1;
 }
 

@@ -1,5 +1,6 @@
 /* period.h: the scheduling service's calendar arithmetic, pure: periods
- * ("2026-12" a month, "2026-W49" an ISO week, "2026-12-01" a day),
+ * ("2026-12" a month, "2026-W49" an ISO week, "2026-12-01" a day,
+ * "2026-Q4" a quarter),
  * the days of a month as planner days (field days from the region's
  * calendar, ISO week numbers, blocked hours from time off and meetings),
  * and instants <-> (day, minute) in the region's time zone (clock.h). */
@@ -14,12 +15,15 @@
 
 typedef struct {
     int64_t first, last;       /* days since 1970-01-01, inclusive */
-    char kind;                 /* 'M', 'W', 'D' */
+    char kind;                 /* 'M', 'W', 'D', 'Q' */
     char text[16];             /* normalised */
 } sc_period;
 
 /* Parses a period. 0 or -1 (with a reason in err). */
 int sc_period_parse(const char *text, sc_period *out, char *err, size_t errcap);
+
+/* "YYYY-Www": the ISO week holding day `days`. */
+void sc_iso_week_text(int64_t days, char *buf, size_t cap);
 
 /* The month period holding day `days`. */
 void sc_period_month_of(int64_t days, sc_period *out);

@@ -9,8 +9,12 @@
 #include <string.h>
 
 #define VDAYS_MAX 64          /* calls one visit can hold in a horizon */
-#define REPAIR_TRIES 6        /* other days tried for a call left over */
+#define REPAIR_TRIES 30        /* other days tried for a call left over */
 #define EPS 1e-9
+#define URGENT_KEY 1000000L   /* candidate keys below it: calls that cannot wait */
+#define LEVEL_SLACK 2         /* calls a day above the even spread of what is left */
+#define SLOT_PERMUTE_MAX 6    /* groups a week up to which every slot order is tried */
+#define BUMP_TRIES 4          /* less important calls tried for a place on a full day */
 
 typedef struct {
     int n, ncalls;
@@ -18,6 +22,7 @@ typedef struct {
     int visit[SC_ROUTE_MAX];
     unsigned char kind[SC_ROUTE_MAX], fixed[SC_ROUTE_MAX];
     int fixed_start[SC_ROUTE_MAX];
+    int tag[SC_ROUTE_MAX];
     sc_route route;
     bool routed;
 } day_plan;
@@ -33,6 +38,7 @@ typedef struct {
     int *open_k;              /* per day: index among open days, or -1 */
     int *group_left;          /* per (open day k, group): open days >= k of the group */
     int nopen;
+    int slot_group[8];        /* open day k goes to group slot_group[k % ngroups] */
 } planner;
 
 static int dur(const sc_problem *p, int v)
@@ -226,6 +232,27 @@ int sc_plan_targets(sc_problem *p)
     return rc;
 }
 
+void sc_quarter_targets(const sc_norms *n, const int *cls, const int *done, int nvisits, int *target)
+{
+    for (int c = 0; c < n->ncls; c++) {
+        int members = 0, k, taken = 0;
+        for (int v = 0; v < nvisits; v++)
+            members += cls[v] == c;
+        k = (int)ceil(n->cls[c].coverage_quarter * members - EPS);
+        int per = n->cls[c].calls_per_month > 0 ? (int)ceil(3 * n->cls[c].calls_per_month - EPS) : 1;
+        for (int pass = 0; pass < 2; pass++)      /* already called first */
+            for (int v = 0; v < nvisits; v++) {
+                if (cls[v] != c || (pass == 0) != (done[v] > 0))
+                    continue;
+                target[v] = taken < k ? per : 0;
+                taken++;
+            }
+    }
+    for (int v = 0; v < nvisits; v++)
+        if (cls[v] < 0 || cls[v] >= n->ncls)
+            target[v] = 0;
+}
+
 /* ---- the planner's working state ---- */
 
 static void planner_free(planner *s)
@@ -236,6 +263,11 @@ static void planner_free(planner *s)
     free(s->group_of_loc);
     free(s->open_k);
     free(s->group_left);
+}
+
+static int group_of_day(const planner *s, int d)
+{
+    return s->slot_group[s->open_k[d] % s->ngroups];
 }
 
 static bool has_room(const planner *s, int v, int d)
@@ -265,10 +297,18 @@ static bool fits_day(const planner *s, int v, int d, sc_spans *spans)
     return false;
 }
 
+static bool excluded(const sc_problem *p, int v, int d)
+{
+    for (int i = 0; i < p->nexcluded; i++)
+        if (p->excluded[i].visit == v && p->excluded[i].day == d)
+            return true;
+    return false;
+}
+
 static bool may_call(const planner *s, int v, int d, sc_spans *spans)
 {
     const sc_problem *p = s->p;
-    return p->visits[v].cls >= 0 && s->count[v] < p->visits[v].target && day_open(p, d) &&
+    return p->visits[v].cls >= 0 && !excluded(p, v, d) && s->count[v] < p->visits[v].target && day_open(p, d) &&
            has_room(s, v, d) && fits_day(s, v, d, spans);
 }
 
@@ -298,6 +338,7 @@ static int day_push(day_plan *dp, const sc_stop *st, int visit, sc_kind kind, bo
     dp->kind[dp->n] = (unsigned char)kind;
     dp->fixed[dp->n] = fixed;
     dp->fixed_start[dp->n] = st->allowed.n ? st->allowed.s[0].start : 0;
+    dp->tag[dp->n] = -1;
     dp->ncalls += visit >= 0;
     dp->n++;
     return 0;
@@ -318,12 +359,65 @@ static int route_day(const planner *s, int d, day_plan *dp)
     return dp->routed ? 0 : -1;
 }
 
-/* Groups: hospitals with demand in a short tour from home, cut into
- * `ngroups` runs of about equal demand. */
+/* Improves a closed tour over n places by reversing segments (2-opt). */
+static void two_opt(const sc_problem *p, int *tour, int n)
+{
+    const int *t = p->travel;
+    int nl = p->nloc;
+    for (int pass = 0, better = 1; better && pass < 50; pass++) {
+        better = 0;
+        for (int i = 0; i < n - 1; i++)
+            for (int j = i + 2; j < n; j++) {
+                int a = tour[i], b = tour[i + 1], c = tour[j], d = tour[(j + 1) % n];
+                if (a == d)
+                    continue;
+                if (t[a * nl + c] + t[b * nl + d] < t[a * nl + b] + t[c * nl + d]) {
+                    for (int x = i + 1, y = j; x < y; x++, y--) {
+                        int tmp = tour[x];
+                        tour[x] = tour[y];
+                        tour[y] = tmp;
+                    }
+                    better = 1;
+                }
+            }
+    }
+}
+
+/* Cuts tour (starting at offset `rot`) into ngroups runs of about equal
+ * load into group[]; returns the cost of driving each run from home and
+ * back. */
+static long cut_tour(const sc_problem *p, const int *tour, int n, int rot, const int *load, long total,
+                     int ngroups, int *group)
+{
+    long acc = 0, cost = 0;
+    int prev = p->home;
+    for (int i = 0, g = 0, in_group = 0; i < n; i++) {
+        int l = tour[(i + rot) % n];
+        double half = load[l] / 2.0;
+        if (in_group > 0 && g < ngroups - 1 &&
+            ((double)acc + half > (double)total * (g + 1) / ngroups || n - i <= ngroups - 1 - g)) {
+            cost += p->travel[prev * p->nloc + p->home];
+            prev = p->home;
+            g++;
+            in_group = 0;
+        }
+        group[l] = g;
+        cost += p->travel[prev * p->nloc + l];
+        prev = l;
+        in_group++;
+        acc += load[l];
+    }
+    return cost + p->travel[prev * p->nloc + p->home];
+}
+
+/* Groups: hospitals with demand on a short closed tour, cut into
+ * `ngroups` runs of about equal demand, at the rotation whose runs are
+ * cheapest to drive from home: the month's day-to-hospital assignment. */
 static void make_groups(planner *s, int ngroups)
 {
     const sc_problem *p = s->p;
     int *load = calloc((size_t)p->nloc, sizeof *load), *tour = malloc(sizeof *tour * (size_t)p->nloc);
+    int *trial = malloc(sizeof *trial * (size_t)p->nloc);
     bool *used = calloc((size_t)p->nloc, sizeof *used);
     long total = 0;
     int n = 0;
@@ -334,7 +428,7 @@ static void make_groups(planner *s, int ngroups)
             load[p->visits[v].loc] += p->visits[v].target;
             total += p->visits[v].target;
         }
-    for (int at = p->home; load && tour && used;) {
+    for (int at = p->home; load && tour && used && trial;) {
         int best = -1;
         for (int l = 0; l < p->nloc; l++)
             if (!used[l] && load[l] > 0 &&
@@ -348,22 +442,84 @@ static void make_groups(planner *s, int ngroups)
     }
     if (ngroups > n)
         ngroups = n > 0 ? n : 1;
-    long acc = 0;
-    for (int i = 0, g = 0, in_group = 0; i < n; i++) {
-        double half = load[tour[i]] / 2.0;
-        if (in_group > 0 && g < ngroups - 1 &&
-            ((double)acc + half > (double)total * (g + 1) / ngroups || n - i <= ngroups - 1 - g)) {
-            g++;
-            in_group = 0;
+    if (ngroups > 8)            /* slot_group's size; a week has at most 7 field days */
+        ngroups = 8;
+    if (n > 3)
+        two_opt(p, tour, n);
+    long best_cost = -1;
+    for (int rot = 0; rot < n; rot++) {
+        for (int l = 0; l < p->nloc; l++)
+            trial[l] = -1;
+        long c = cut_tour(p, tour, n, rot, load, total, ngroups, trial);
+        if (best_cost < 0 || c < best_cost) {
+            best_cost = c;
+            memcpy(s->group_of_loc, trial, sizeof *trial * (size_t)p->nloc);
         }
-        s->group_of_loc[tour[i]] = g;
-        in_group++;
-        acc += load[tour[i]];
     }
     s->ngroups = ngroups;
     free(load);
     free(tour);
+    free(trial);
     free(used);
+}
+
+/* Next permutation of a[0..n) in lexicographic order; false after the last. */
+static bool next_perm(int *a, int n)
+{
+    int i = n - 2;
+    while (i >= 0 && a[i] >= a[i + 1])
+        i--;
+    if (i < 0)
+        return false;
+    int j = n - 1;
+    while (a[j] <= a[i])
+        j--;
+    int t = a[i];
+    a[i] = a[j];
+    a[j] = t;
+    for (int x = i + 1, y = n - 1; x < y; x++, y--) {
+        t = a[x];
+        a[x] = a[y];
+        a[y] = t;
+    }
+    return true;
+}
+
+/* Which group takes which slot of the week: the order under which most
+ * targeted calls (high-value ones weigh more) fall on days whose hours
+ * suit the customer, so that windows and weekdays agree. */
+static void choose_slots(planner *s)
+{
+    const sc_problem *p = s->p;
+    int P = s->ngroups, perm[8], best_score = -1;
+    for (int i = 0; i < P; i++)
+        perm[i] = s->slot_group[i] = i;
+    if (P < 2 || P > SLOT_PERMUTE_MAX || s->nopen == 0)
+        return;
+    /* fit[v][slot]: open days of that slot on which v could be called */
+    int *fit = calloc((size_t)(p->nvisits ? p->nvisits : 1) * (size_t)P, sizeof *fit);
+    if (!fit)
+        return;
+    sc_spans sp;
+    for (int v = 0; v < p->nvisits; v++)
+        for (int d = 0; p->visits[v].target > 0 && d < p->ndays; d++)
+            if (s->open_k[d] >= 0 && fits_day(s, v, d, &sp))
+                fit[v * P + s->open_k[d] % P]++;
+    do {
+        int score = 0;
+        for (int slot = 0; slot < P; slot++)
+            for (int v = 0; v < p->nvisits; v++) {
+                if (s->group_of_loc[p->visits[v].loc] != perm[slot] || p->visits[v].cls < 0)
+                    continue;
+                int got = fit[v * P + slot] < p->visits[v].target ? fit[v * P + slot] : p->visits[v].target;
+                score += got * (s->nm->cls[p->visits[v].cls].high_value ? 10 : 1);
+            }
+        if (score > best_score) {
+            best_score = score;
+            memcpy(s->slot_group, perm, sizeof *perm * (size_t)P);
+        }
+    } while (next_perm(perm, P));
+    free(fit);
 }
 
 static int planner_init(planner *s, const sc_problem *p)
@@ -388,10 +544,11 @@ static int planner_init(planner *s, const sc_problem *p)
         return -1;
     for (int d = 0, k = 0; d < p->ndays; d++)
         s->open_k[d] = day_open(p, d) ? k++ : -1;
+    choose_slots(s);
     for (int k = s->nopen - 1; k >= 0; k--)
         for (int g = 0; g < s->ngroups; g++)
             s->group_left[k * s->ngroups + g] =
-                s->group_left[(k + 1) * s->ngroups + g] + (k % s->ngroups == g);
+                s->group_left[(k + 1) * s->ngroups + g] + (s->slot_group[k % s->ngroups] == g);
     return 0;
 }
 
@@ -413,7 +570,11 @@ static void place_fixed(planner *s)
             if (sp.n)
                 st.allowed = sp;
         }
-        day_push(&s->dp[c->day], &st, c->visit, c->kind, true);
+        if (day_push(&s->dp[c->day], &st, c->visit, c->kind, true) == 0) {
+            day_plan *dp = &s->dp[c->day];
+            dp->tag[dp->n - 1] = c->tag;
+            dp->fixed_start[dp->n - 1] = c->start;
+        }
     }
 }
 
@@ -468,7 +629,7 @@ static int candidates(const planner *s, int d, int g, bool own_group, keyed *out
         long key;
         if (own_group) {
             int opp = vg >= 0 ? s->group_left[k * s->ngroups + vg] : 1;
-            key = (left >= opp ? 0 : 1000000L) + p->visits[v].cls * 1000L + (100 - left);
+            key = (left >= opp ? 0 : URGENT_KEY) + p->visits[v].cls * 1000L + (100 - left);
         } else {
             int near = INT_MAX;
             for (int l = 0; l < p->nloc; l++)
@@ -516,15 +677,36 @@ static void settle_day(planner *s, int d)
         memmove(&dp->fixed[k], &dp->fixed[k + 1], (size_t)(dp->n - k - 1));
         memmove(&dp->fixed_start[k], &dp->fixed_start[k + 1],
                 sizeof dp->fixed_start[0] * (size_t)(dp->n - k - 1));
+        memmove(&dp->tag[k], &dp->tag[k + 1], sizeof dp->tag[0] * (size_t)(dp->n - k - 1));
         dp->n--;
     }
 }
 
+/* The calls a day should hold to spread what is left evenly over the
+ * open days left (a little more, as later days may not fit them all),
+ * within the norms' calls a day. */
+static int day_quota(const planner *s, int d)
+{
+    long left = 0;
+    for (int v = 0; v < s->p->nvisits; v++)
+        if (s->p->visits[v].cls >= 0 && s->count[v] < s->p->visits[v].target)
+            left += s->p->visits[v].target - s->count[v];
+    int days = s->nopen - s->open_k[d];
+    long q = days > 0 ? (left + days - 1) / days + LEVEL_SLACK : left;
+    q += s->dp[d].ncalls;
+    if (q < s->nm->calls_per_day_min)
+        q = s->nm->calls_per_day_min;
+    return q > s->nm->calls_per_day_max ? s->nm->calls_per_day_max : (int)q;
+}
+
 static void plan_day(planner *s, int d, bool pim_day, keyed *buf)
 {
-    int g = s->open_k[d] % s->ngroups;
-    int n = candidates(s, d, g, true, buf);
-    take(s, d, buf, n, s->nm->calls_per_day_max);
+    int g = group_of_day(s, d), quota = day_quota(s, d);
+    int n = candidates(s, d, g, true, buf), urgent = 0;
+    while (urgent < n && buf[urgent].key < URGENT_KEY)
+        urgent++;
+    take(s, d, buf, urgent, s->nm->calls_per_day_max);
+    take(s, d, buf + urgent, n - urgent, quota);
     if (s->dp[d].ncalls < s->nm->calls_per_day_min) {
         n = candidates(s, d, g, false, buf);
         take(s, d, buf, n, s->nm->calls_per_day_min);
@@ -576,35 +758,57 @@ static bool try_insert(planner *s, int v, int d)
     return false;
 }
 
-/* Replaces the day's least important movable call, when it is of a less
- * important class than v, by v (sacrificing it). True when it did. */
-static bool try_bump(planner *s, int v, int d)
+/* Puts v in place of the day's movable call at index k; keeps it when the
+ * day still routes. */
+static bool swap_in(planner *s, int v, int d, int k)
 {
     const sc_problem *p = s->p;
     day_plan *dp = &s->dp[d];
-    int worst = -1;
-    for (int k = 0; k < dp->n; k++)
-        if (!dp->fixed[k] && dp->visit[k] >= 0 && p->visits[dp->visit[k]].cls > p->visits[v].cls &&
-            (worst < 0 || p->visits[dp->visit[k]].cls > p->visits[dp->visit[worst]].cls))
-            worst = k;
-    if (worst < 0)
-        return false;
-    sc_stop old = dp->stops[worst];
-    int old_visit = dp->visit[worst];
+    sc_stop old = dp->stops[k];
+    int old_visit = dp->visit[k];
     sc_route keep = dp->route;
     bool was = dp->routed;
-    dp->stops[worst] = (sc_stop){.loc = p->visits[v].loc, .duration = dur(p, v)};
-    sc_visit_spans(p, v, d, &dp->stops[worst].allowed);
-    dp->visit[worst] = v;
+    dp->stops[k] = (sc_stop){.loc = p->visits[v].loc, .duration = dur(p, v)};
+    sc_visit_spans(p, v, d, &dp->stops[k].allowed);
+    dp->visit[k] = v;
     if (route_day(s, d, dp) == 0) {
         forget_call(s, old_visit, d);
         note_call(s, v, d);
         return true;
     }
-    dp->stops[worst] = old;
-    dp->visit[worst] = old_visit;
+    dp->stops[k] = old;
+    dp->visit[k] = old_visit;
     dp->route = keep;
     dp->routed = was;
+    return false;
+}
+
+/* Replaces one of the day's movable calls of a less important class than
+ * v (least important first) by v, sacrificing it. True when it did. */
+static bool try_bump(planner *s, int v, int d)
+{
+    const sc_problem *p = s->p;
+    day_plan *dp = &s->dp[d];
+    keyed order[SC_ROUTE_MAX];
+    int n = 0, at[SC_ROUTE_MAX];
+    sc_spans sp;
+    sc_visit_spans(p, v, d, &sp);
+    for (int k = 0; k < dp->n; k++)
+        at[k] = -1;
+    for (int k = 0; dp->routed && k < dp->route.n; k++)
+        at[dp->route.order[k]] = dp->route.start[k];
+    for (int k = 0; k < dp->n; k++) {
+        if (dp->fixed[k] || dp->visit[k] < 0 || p->visits[dp->visit[k]].cls <= p->visits[v].cls)
+            continue;
+        bool inside = false;   /* calls already in v's hours free the right time */
+        for (int w = 0; w < sp.n && at[k] >= 0; w++)
+            inside |= at[k] >= sp.s[w].start && at[k] < sp.s[w].end;
+        order[n++] = (keyed){(inside ? 0 : 100) - p->visits[dp->visit[k]].cls, k};
+    }
+    qsort(order, (size_t)n, sizeof *order, cmp_keyed);
+    for (int i = 0; i < n && i < BUMP_TRIES; i++)
+        if (swap_in(s, v, d, order[i].v))
+            return true;
     return false;
 }
 
@@ -674,7 +878,8 @@ static int emit_day(const planner *s, int d, sc_plan *out)
         int i = dp->routed ? dp->route.order[k] : k;
         sc_call c = {.visit = dp->visit[i], .loc = dp->stops[i].loc, .day = d,
                      .start = dp->routed ? dp->route.start[k] : dp->fixed_start[i],
-                     .duration = dp->stops[i].duration, .kind = dp->kind[i], .fixed = dp->fixed[i]};
+                     .duration = dp->stops[i].duration, .kind = dp->kind[i], .fixed = dp->fixed[i],
+                     .tag = dp->tag[i]};
         if (plan_push(out, &c) != 0)
             return -1;
     }
@@ -813,7 +1018,7 @@ static void naive_day(planner *s, int d, bool pim_day)
     }
     free(tried);
     if (pim_day) {
-        add_pim(s, d, s->open_k[d] % s->ngroups);
+        add_pim(s, d, group_of_day(s, d));
         if (!naive_order_ok(&ctx, dp))
             day_pop(dp);
     }

@@ -67,6 +67,7 @@ typedef struct {
     sc_kind kind;
     bool fixed;                  /* done, pinned or added: it does not move */
     bool any_time;               /* fixed to its day only: the planner picks the time */
+    int tag;                     /* the caller's handle of a fixed call, copied through; -1 else */
 } sc_call;
 
 typedef struct {
@@ -81,6 +82,8 @@ typedef struct {
     int from_day;                /* days before are history */
     const sc_call *fixed;
     int nfixed;
+    const sc_call *excluded;     /* (visit, day) pairs never to plan: cancelled calls */
+    int nexcluded;
     bool quarter_ends;           /* the horizon closes the quarter */
     const sc_norms *norms;
 } sc_problem;
@@ -116,6 +119,12 @@ int sc_plan_naive(const sc_problem *p, sc_plan *out);
 void sc_plan_check(const sc_problem *p, sc_plan *out);
 
 void sc_plan_free(sc_plan *plan);
+
+/* The quarter's targets: for each class the customers to call this
+ * quarter (coverage_quarter of them, those already called first) and how
+ * often (3 x calls_per_month, at least 1). cls and done are per visit;
+ * target (out) is 0 for visits not targeted. */
+void sc_quarter_targets(const sc_norms *n, const int *cls, const int *done, int nvisits, int *target);
 
 /* The spans of day d in which visit v may be called (windows, opening
  * hours, working day, minus peak hours and the day's blocks). */

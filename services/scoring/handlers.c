@@ -14,8 +14,8 @@
 #include "regrade.h"
 #include "settings.h"
 
-#define PAGE_DEFAULT 500
-#define PAGE_MAX 5000
+#define PAGE_DEFAULT 2000
+#define PAGE_MAX 10000
 
 static int page_size(int32_t has, int32_t asked)
 {
@@ -88,7 +88,8 @@ static int update_prescription(mr_call *call)
         goto done;
     }
     sc_chunk_result res = {0};
-    if (sc_stage_prescriptions(call, &row, 1, &res) != MR_OK)
+    sc_means means = {.patients = -1};
+    if (sc_stage_prescription(call, &row, &res, &means) != MR_OK)
         goto done;
     if (res.bad) {
         mr_call_fail(call, MR_NOT_FOUND, "%s", res.errors[0].reason);
@@ -99,7 +100,8 @@ static int update_prescription(mr_call *call)
     const char *ids[] = {row.customer};
     sc_regrade_stats st = {0};
     Medrep__Grade *g = NULL;
-    if (res.ok == 0 || sc_regrade_customers(call, row.product, ids, 1, &st, &g) == MR_OK) {
+    sc_staged staged = {.means = &means, .adoption_stage = -1, .stance = -1};
+    if (sc_regrade_customers(call, row.product, ids, 1, &staged, &st, &g) == MR_OK) {
         Medrep__UpdatePrescriptionReply reply = MEDREP__UPDATE_PRESCRIPTION_REPLY__INIT;
         reply.grade = g;
         reply.changed = res.ok > 0, reply.has_changed = true;
@@ -142,7 +144,11 @@ static int regrade(mr_call *call)
     bool single = req->product_id && req->product_id[0];
     const char *cursor = req->cursor ? req->cursor : "";
     const char *colon = strrchr(cursor, '/');
-    if (cursor[0] && (!colon || colon - cursor >= MR_ID_MAX || (start = atol(colon + 1)) < 0)) {
+    char *end = NULL;
+    if (colon)
+        start = strtol(colon + 1, &end, 10);
+    if (cursor[0] && (!colon || colon - cursor >= MR_ID_MAX || !end || end == colon + 1 || *end ||
+                      start < 0)) {
         mr_call_fail(call, MR_INVALID_ARGUMENT, "bad cursor '%s'", cursor);
         goto done;
     }
@@ -196,7 +202,13 @@ static int set_adoption(mr_call *call)
         mr_call_fail(call, MR_INVALID_ARGUMENT, "needs customer_id, product_id and stage 0..4 or stance -4..-2");
         goto done;
     }
-    int found = mr_md_get_customer(call->store, call->region, req->customer_id, &c);
+    mr_product product;
+    int found = mr_md_get_product(call->store, call->region, req->product_id, &product);
+    if (found == 0) {
+        mr_call_fail(call, MR_NOT_FOUND, "product %s is not in the master data", req->product_id);
+        goto done;
+    }
+    found = found < 0 ? -1 : mr_md_get_customer(call->store, call->region, req->customer_id, &c);
     if (found <= 0) {
         mr_call_fail(call, found < 0 ? MR_UNAVAILABLE : MR_NOT_FOUND, "customer %s %s", req->customer_id,
                      found < 0 ? "cannot be read" : "is not in the master data");
@@ -212,14 +224,39 @@ static int set_adoption(mr_call *call)
         snprintf(num, sizeof num, "%d", req->stance);
         mr_tx_addv(call->tx, "HSET", key, req->customer_id, num, NULL);
     }
-    Medrep__SetAdoptionReply reply = MEDREP__SET_ADOPTION_REPLY__INIT;
-    mr_call_reply(call, &reply.base);
+    /* the grade follows at once (a pre-listing stance moves the status) */
+    const char *ids[] = {req->customer_id};
+    sc_staged staged = {.adoption_stage = req->has_stage ? req->stage : -1,
+                        .stance = req->has_stance ? req->stance : -1};
+    sc_regrade_stats st = {0};
+    Medrep__Grade *g = NULL;
+    if (sc_regrade_customers(call, req->product_id, ids, 1, &staged, &st, &g) == MR_OK) {
+        Medrep__SetAdoptionReply reply = MEDREP__SET_ADOPTION_REPLY__INIT;
+        reply.grade = g;
+        mr_call_reply(call, &reply.base);
+    }
+    sc_grade_msg_free(g);
 done:
     medrep__set_adoption_request__free_unpacked(req, NULL);
     return call->code;
 }
 
 /* ---- Queries ---- */
+
+/* The adoption stage moves with call reports between regrades: the
+ * current one is shown. */
+static void overlay_adoption(mr_call *call, const char *product, const char *customer, Medrep__Grade *g)
+{
+    char key[256];
+    mr_key(key, sizeof key, call->region, SC_KEY_ADOPT, product);
+    mr_val *v = mr_store_cmd(call->store, "HGET %s %s", key, customer);
+    const char *t = mr_val_str(v, NULL);
+    if (t) {
+        g->adoption_stage = atoi(t);
+        g->has_adoption_stage = true;
+    }
+    mr_val_free(&v);
+}
 
 static int get_customer_grades(mr_call *call)
 {
@@ -246,7 +283,7 @@ static int get_customer_grades(mr_call *call)
         size_t len;
         const char *data = mr_val_str(v, &len);
         if (data && (grades[ng] = sc_grade_msg_unpack(data, len)))
-            ng++;
+            overlay_adoption(call, products[i], req->customer_id, grades[ng++]);
         mr_val_free(&v);
     }
     char key[256];
@@ -377,35 +414,60 @@ done:
     return call->code;
 }
 
+/* A page token is the last stream entry id of the previous page. */
+static bool entry_id_valid(const char *t)
+{
+    size_t n = strlen(t), dash = strcspn(t, "-");
+    if (n == 0 || n > 40 || dash == 0 || dash == n || dash + 1 == n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (i != dash && (t[i] < '0' || t[i] > '9'))
+            return false;
+    return true;
+}
+
+/* The changes in the reply, unpacked from XRANGE entries [id, [c, data]]. */
+static size_t unpack_changes(const mr_val *v, Medrep__GradeChange **ch)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < mr_val_count(v); i++) {
+        size_t len;
+        const char *data = mr_val_str(mr_val_at(mr_val_at(mr_val_at(v, i), 1), 1), &len);
+        if (data && (ch[k] = medrep__grade_change__unpack(NULL, len, (const uint8_t *)data)))
+            k++;
+    }
+    return k;
+}
+
 static int grade_changes(mr_call *call)
 {
     Medrep__GradeChangesRequest *req = mr_call_decode(call, &medrep__grade_changes_request__descriptor);
     if (!req)
         return call->code;
-    long offset = req->page_token && req->page_token[0] ? atol(req->page_token) : 0;
+    const char *token = req->page_token ? req->page_token : "";
     int size = page_size(req->has_page_size, req->page_size);
-    char key[256], since[32];
+    char key[256], from[64];
     mr_key(key, sizeof key, call->region, SC_KEY_CHANGES);
-    snprintf(since, sizeof since, "%lld", (long long)(req->has_since_ms ? req->since_ms : 0));
-    mr_val *v = offset < 0 ? NULL
-                           : mr_store_cmd(call->store, "ZRANGEBYSCORE %s %s +inf LIMIT %ld %d", key,
-                                          since, offset, size);
+    if (token[0])
+        snprintf(from, sizeof from, "(%s", token);
+    else
+        snprintf(from, sizeof from, "%lld-0",
+                 (long long)(req->has_since_ms && req->since_ms > 0 ? req->since_ms : 0));
+    bool bad = token[0] && !entry_id_valid(token);
+    mr_val *v = bad ? NULL : mr_store_cmd(call->store, "XRANGE %s %s + COUNT %d", key, from, size);
     size_t n = mr_val_count(v), k = 0;
     Medrep__GradeChange **ch = calloc(n + 1, sizeof *ch);
-    for (size_t i = 0; ch && i < n; i++) {
-        size_t len;
-        const char *data = mr_val_str(mr_val_at(v, i), &len);
-        if (data && (ch[k] = medrep__grade_change__unpack(NULL, len, (const uint8_t *)data)))
-            k++;
-    }
-    char next[32] = "";
-    if (offset < 0) {
+    if (ch)
+        k = unpack_changes(v, ch);
+    char next[64] = "";
+    if (bad) {
         mr_call_fail(call, MR_INVALID_ARGUMENT, "bad page_token");
     } else if (mr_val_is_error(v) || !ch) {
         mr_call_fail(call, MR_UNAVAILABLE, "redis unavailable: %s", mr_store_error(call->store));
     } else {
-        if ((int)n == size)
-            snprintf(next, sizeof next, "%ld", offset + size);
+        const char *last = n ? mr_val_str(mr_val_at(mr_val_at(v, n - 1), 0), NULL) : NULL;
+        if ((int)n == size && last)
+            snprintf(next, sizeof next, "%s", last);
         Medrep__GradeChangesReply reply = MEDREP__GRADE_CHANGES_REPLY__INIT;
         reply.changes = ch, reply.n_changes = k, reply.next_page_token = next;
         mr_call_reply(call, &reply.base);

@@ -343,9 +343,19 @@ static const char *md_apply(const header_map *h, const row *r, void *rec, char *
 typedef struct {
     const row *r;
     char id[MR_ID_MAX];
+    const mr_val *stored;   /* its HGETALL reply (borrowed) */
 } md_pending;
 
-/* Checks each row alone; keeps the good ones in todo. */
+/* By id, then by line: the rows of one id are merged in file order. */
+static int compare_pending(const void *a, const void *b)
+{
+    const md_pending *x = a, *y = b;
+    int c = strcmp(x->id, y->id);
+    return c ? c : (x->r->line > y->r->line) - (x->r->line < y->r->line);
+}
+
+/* Checks each row's values alone (the domain rules are checked on the
+ * record merged with what is stored); keeps the good ones in todo. */
 static size_t md_check_rows(const header_map *h, row_set *rows, md_pending *todo, void *scratch,
                             sc_chunk_result *res)
 {
@@ -355,13 +365,9 @@ static size_t md_check_rows(const header_map *h, row_set *rows, md_pending *todo
     for (size_t i = 0; i < rows->count; i++) {
         const row *r = &rows->rows[i];
         memset(scratch, 0, size);
-        if (h->kind->md == MR_MD_HOSPITAL)
-            ((mr_hospital *)scratch)->tier = 1;   /* tier is checked when present only */
         const char *why = md_apply(h, r, scratch, buf, sizeof buf);
         if (!why && !((char *)scratch)[0])
             why = "the id is empty";
-        if (!why && !h->kind->must_exist)
-            why = md_check(h->kind->md, scratch);
         if (why) {
             sc_result_bad(res, r->line, "%s", why);
             continue;
@@ -373,31 +379,63 @@ static size_t md_check_rows(const header_map *h, row_set *rows, md_pending *todo
     return n;
 }
 
-/* Merges one row into its stored record and stages it when it changed. */
-static void md_merge(mr_call *call, const header_map *h, const md_pending *p, const mr_val *stored,
-                     void *old, void *rec, sc_chunk_result *res)
+/* Merges one row into its record: the one an earlier row of this chunk
+ * left (prior, may be NULL) or else the stored one; stages it when it
+ * changed. Returns where the record's state is now: 1 in rec, 0 in old,
+ * -1 nowhere (it does not exist). */
+static int md_merge(mr_call *call, const header_map *h, const md_pending *p, const void *prior,
+                    void *old, void *rec, sc_chunk_result *res)
 {
     mr_md_kind kind = h->kind->md;
     size_t size = md_size(kind);
     char buf[200];
     memset(old, 0, size);
     memcpy(old, p->id, MR_ID_MAX);
-    int found = mr_md_parse(kind, stored, old);
+    int found = prior ? 1 : mr_md_parse(kind, p->stored, old);
+    if (prior)
+        memcpy(old, prior, size);
     if (!found && h->kind->must_exist) {
         sc_result_bad(res, p->r->line, "%s %s is not in the master data", mr_md_kind_name(kind), p->id);
-        return;
+        return -1;
     }
     memcpy(rec, old, size);
     md_apply(h, p->r, rec, buf, sizeof buf);
     const char *why = md_check(kind, rec);
     if (why) {
         sc_result_bad(res, p->r->line, "%s", why);
-    } else if (found && mr_md_same(kind, old, rec)) {
+        return found ? 0 : -1;
+    }
+    if (found && mr_md_same(kind, old, rec)) {
         res->unchanged++;
-    } else if (mr_md_stage(call->tx, call->region, kind, rec, found ? old : NULL) == 0) {
-        res->ok++;
-    } else {
+        return 1;
+    }
+    if (mr_md_stage(call->tx, call->region, kind, rec, found ? old : NULL) != 0) {
         sc_result_bad(res, p->r->line, "cannot stage the record");
+        return found ? 0 : -1;
+    }
+    res->ok++;
+    const mr_customer *was = old, *now = rec;
+    if (kind == MR_MD_CUSTOMER && found && strcmp(was->hospital_id, now->hospital_id) != 0 &&
+        sc_stage_hospital_move(call, now->id, was->hospital_id, now->hospital_id) != MR_OK)
+        res->ok--, sc_result_bad(res, p->r->line, "cannot move the customer's prescriptions: %s",
+                                 call->message);
+    return 1;
+}
+
+/* Merges every pending row, in id order, carrying a repeated id's record
+ * from one row to the next. */
+static void md_merge_all(mr_call *call, const header_map *h, md_pending *todo, size_t n,
+                         char *old, char *rec, char *last, sc_chunk_result *res)
+{
+    size_t size = md_size(h->kind->md);
+    qsort(todo, n, sizeof *todo, compare_pending);
+    bool have_last = false;
+    for (size_t i = 0; i < n; i++) {
+        bool same_id = i > 0 && strcmp(todo[i].id, todo[i - 1].id) == 0;
+        int state = md_merge(call, h, &todo[i], same_id && have_last ? last : NULL, old, rec, res);
+        have_last = state >= 0;
+        if (have_last)
+            memcpy(last, state == 1 ? rec : old, size);
     }
 }
 
@@ -405,10 +443,10 @@ static int md_process(mr_call *call, const header_map *h, row_set *rows, sc_chun
 {
     size_t size = md_size(h->kind->md);
     md_pending *todo = calloc(rows->count ? rows->count : 1, sizeof *todo);
-    char *a = calloc(1, size), *b = calloc(1, size);
+    char *a = calloc(1, size), *b = calloc(1, size), *last = calloc(1, size);
     mr_val **vals = calloc(rows->count ? rows->count : 1, sizeof *vals);
     int code = MR_OK;
-    if (!todo || !a || !b || !vals) {
+    if (!todo || !a || !b || !last || !vals) {
         code = mr_call_fail(call, MR_INTERNAL, "out of memory");
         goto done;
     }
@@ -423,12 +461,14 @@ static int md_process(mr_call *call, const header_map *h, row_set *rows, sc_chun
         goto done;
     }
     for (size_t i = 0; i < n; i++)
-        md_merge(call, h, &todo[i], vals[i], a, b, res);
+        todo[i].stored = vals[i];
+    md_merge_all(call, h, todo, n, a, b, last, res);
 done:
     vals_free(vals, rows->count);
     free(todo);
     free(a);
     free(b);
+    free(last);
     return code;
 }
 

@@ -52,4 +52,14 @@ const char *sc_rx_row_check(const sc_rx_row *r);
  * Returns MR_OK or a failure code set on call. */
 int sc_stage_prescriptions(mr_call *call, sc_rx_row *rows, size_t n, sc_chunk_result *res);
 
+/* A customer moved from hospital `from` to `to`: stages the move of its
+ * monthly market means in every product's hospital therapy-area use
+ * (sc:hmkt). Reads the means (a round trip; moves are rare). MR_OK or a
+ * code set on call. */
+int sc_stage_hospital_move(mr_call *call, const char *customer, const char *from, const char *to);
+
+/* The same for one row; *means gets the customer-product's monthly means
+ * as staged (for grading in the same call). */
+int sc_stage_prescription(mr_call *call, sc_rx_row *row, sc_chunk_result *res, sc_means *means);
+
 #endif

@@ -11,7 +11,9 @@
  *   sc:adopt:<product>           hash customer -> adoption stage 0..4
  *   sc:stance:<product>          hash customer -> pre-listing stance -4..-2
  *   sc:hist:<customer>           list of packed medrep.GradeChange, newest first
- *   sc:changes                   zset packed medrep.GradeChange -> at_ms (grade changes since a time)
+ *   sc:changes                   stream of grade changes, field "c" = packed medrep.GradeChange;
+ *                                entry ids are the commit time, so "changes since a time" is an
+ *                                XRANGE (kept [scoring] changes_keep_days)
  */
 #ifndef MEDREP_SCORING_LAYOUT_H
 #define MEDREP_SCORING_LAYOUT_H

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "argbuf.h"
 #include "errors.h"
 #include "import.h"
 #include "layout.h"
@@ -137,11 +138,105 @@ static void agg_text(const sc_means *m, char *buf, size_t cap)
     snprintf(buf, cap, "%d %.10g %.10g %.10g", m->months, m->our, m->market, m->patients);
 }
 
-/* Stages the new means and distributions when they moved. */
-static void stage_means(mr_call *call, const sc_rx_row *r, const char *hospital, const sc_means *m,
-                        const mr_val *old_agg)
+/* What a chunk stages per product: one HSET of the means, one ZADD per
+ * distribution and one HINCRBYFLOAT per hospital, whatever the rows. */
+typedef struct {
+    char hospital[MR_ID_MAX];
+    double delta;
+} hospital_delta;
+
+typedef struct {
+    char product[MR_ID_MAX];
+    int months;                   /* the configured months of the mean */
+    sc_argbuf agg, market, patients;
+    hospital_delta *deltas;
+    size_t ndeltas, capdeltas;
+} product_batch;
+
+typedef struct {
+    product_batch *products;
+    size_t count, cap;
+    int oom;
+} rx_batch;
+
+static product_batch *batch_product(mr_call *call, rx_batch *b, const char *product, int months)
 {
-    char text[128], key[256], score[40];
+    for (size_t i = 0; i < b->count; i++)
+        if (strcmp(b->products[i].product, product) == 0)
+            return &b->products[i];
+    if (b->count == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 4;
+        product_batch *p = realloc(b->products, cap * sizeof *p);
+        if (!p)
+            return b->oom = 1, NULL;
+        b->products = p;
+        b->cap = cap;
+    }
+    product_batch *p = &b->products[b->count++];
+    memset(p, 0, sizeof *p);
+    snprintf(p->product, sizeof p->product, "%s", product);
+    p->months = months;
+    char key[256];
+    mr_key(key, sizeof key, call->region, SC_KEY_AGG, product);
+    sc_argbuf_start(&p->agg, "HSET", key);
+    mr_key(key, sizeof key, call->region, SC_KEY_POT, "market", product);
+    sc_argbuf_start(&p->market, "ZADD", key);
+    mr_key(key, sizeof key, call->region, SC_KEY_POT, "patients", product);
+    sc_argbuf_start(&p->patients, "ZADD", key);
+    return p;
+}
+
+static void add_delta(rx_batch *b, product_batch *p, const char *hospital, double delta)
+{
+    for (size_t i = 0; i < p->ndeltas; i++)
+        if (strcmp(p->deltas[i].hospital, hospital) == 0) {
+            p->deltas[i].delta += delta;
+            return;
+        }
+    if (p->ndeltas == p->capdeltas) {
+        size_t cap = p->capdeltas ? p->capdeltas * 2 : 16;
+        hospital_delta *d = realloc(p->deltas, cap * sizeof *d);
+        if (!d) {
+            b->oom = 1;
+            return;
+        }
+        p->deltas = d;
+        p->capdeltas = cap;
+    }
+    hospital_delta *d = &p->deltas[p->ndeltas++];
+    snprintf(d->hospital, sizeof d->hospital, "%s", hospital);
+    d->delta = delta;
+}
+
+/* Stages everything the batch collected and frees it. 0 or -1. */
+static int batch_flush(mr_call *call, rx_batch *b)
+{
+    int rc = b->oom ? -1 : 0;
+    for (size_t i = 0; i < b->count; i++) {
+        product_batch *p = &b->products[i];
+        rc |= sc_argbuf_flush(&p->agg, call->tx);
+        rc |= sc_argbuf_flush(&p->market, call->tx);
+        rc |= sc_argbuf_flush(&p->patients, call->tx);
+        char key[256], num[40];
+        mr_key(key, sizeof key, call->region, SC_KEY_HMKT, p->product);
+        for (size_t k = 0; k < p->ndeltas; k++) {
+            if (p->deltas[k].delta == 0)
+                continue;
+            snprintf(num, sizeof num, "%.10g", p->deltas[k].delta);
+            rc |= mr_tx_addv(call->tx, "HINCRBYFLOAT", key, p->deltas[k].hospital, num, NULL);
+        }
+        free(p->deltas);
+    }
+    free(b->products);
+    memset(b, 0, sizeof *b);
+    return rc ? -1 : 0;
+}
+
+/* Collects the new means and distributions when they moved. */
+static void stage_means(rx_batch *b, product_batch *p, const sc_rx_row *r, const char *hospital,
+                        const sc_means *m, const mr_val *old_agg)
+{
+    char text[128], score[40];
     agg_text(m, text, sizeof text);
     const char *old = mr_val_str(old_agg, NULL);
     if (old && strcmp(old, text) == 0)
@@ -149,42 +244,43 @@ static void stage_means(mr_call *call, const sc_rx_row *r, const char *hospital,
     sc_means before = {0};
     if (old)
         sscanf(old, "%d %lf %lf %lf", &before.months, &before.our, &before.market, &before.patients);
-    mr_key(key, sizeof key, call->region, SC_KEY_AGG, r->product);
-    mr_tx_addv(call->tx, "HSET", key, r->customer, text, NULL);
-    mr_key(key, sizeof key, call->region, SC_KEY_POT, "market", r->product);
+    sc_argbuf_push_str(&p->agg, r->customer);
+    sc_argbuf_push_str(&p->agg, text);
     snprintf(score, sizeof score, "%.10g", m->market);
-    mr_tx_addv(call->tx, "ZADD", key, score, r->customer, NULL);
-    mr_key(key, sizeof key, call->region, SC_KEY_POT, "patients", r->product);
-    snprintf(score, sizeof score, "%.10g", m->patients);
-    if (m->patients >= 0)
-        mr_tx_addv(call->tx, "ZADD", key, score, r->customer, NULL);
-    if (hospital && hospital[0] && m->market != before.market) {
-        mr_key(key, sizeof key, call->region, SC_KEY_HMKT, r->product);
-        snprintf(score, sizeof score, "%.10g", m->market - before.market);
-        mr_tx_addv(call->tx, "HINCRBYFLOAT", key, hospital, score, NULL);
+    sc_argbuf_push_str(&p->market, score);
+    sc_argbuf_push_str(&p->market, r->customer);
+    if (m->patients >= 0) {
+        snprintf(score, sizeof score, "%.10g", m->patients);
+        sc_argbuf_push_str(&p->patients, score);
+        sc_argbuf_push_str(&p->patients, r->customer);
     }
+    if (hospital && hospital[0] && m->market != before.market)
+        add_delta(b, p, hospital, m->market - before.market);
 }
 
-/* Applies one group's rows; returns whether anything changed. */
-static bool apply_group(mr_call *call, const sc_rx_row *rows, const rx_group *g, int months_cfg,
-                        sc_chunk_result *res)
+/* Applies one group's rows; returns whether anything changed. *means_out
+ * (may be NULL) gets the group's means. */
+static bool apply_group(mr_call *call, rx_batch *b, product_batch *p, const sc_rx_row *rows,
+                        const rx_group *g, sc_chunk_result *res, sc_means *means_out)
 {
     const sc_rx_row *first = &rows[g->first];
     const char *hospital = mr_val_str(mr_val_at(g->customer, 1), NULL);
     if (!mr_val_str(mr_val_at(g->customer, 0), NULL) || mr_val_int(g->product) != 1) {
         for (size_t i = 0; i < g->count; i++)
             sc_result_bad(res, rows[g->first + i].line, "%s %s is not in the master data",
-                       mr_val_int(g->product) != 1 ? "product" : "customer",
-                       mr_val_int(g->product) != 1 ? first->product : first->customer);
+                          mr_val_int(g->product) != 1 ? "product" : "customer",
+                          mr_val_int(g->product) != 1 ? first->product : first->customer);
         return false;
     }
     size_t n;
     sc_month *m = load_months(g->months, g->count, &n);
     if (!m)
-        return false;
+        return b->oom = 1, false;
     bool changed = false;
     char key[256], text[128];
+    sc_argbuf months;
     mr_key(key, sizeof key, call->region, SC_KEY_RX, first->customer, first->product);
+    sc_argbuf_start(&months, "HSET", key);
     for (size_t i = 0; i < g->count; i++) {
         const sc_rx_row *r = &rows[g->first + i];
         month_text(r, text, sizeof text);
@@ -193,15 +289,19 @@ static bool apply_group(mr_call *call, const sc_rx_row *rows, const rx_group *g,
             res->unchanged++;
             continue;
         }
-        mr_tx_addv(call->tx, "HSET", key, r->month, text, NULL);
+        sc_argbuf_push_str(&months, r->month);
+        sc_argbuf_push_str(&months, text);
         month_parse(r->month, 7, text, &m[n++]);
         res->ok++;
         changed = true;
     }
-    if (changed) {
-        sc_means means = sc_means_of(m, n, months_cfg);
-        stage_means(call, first, hospital, &means, g->agg);
-    }
+    if (sc_argbuf_flush(&months, call->tx) != 0)
+        b->oom = 1;
+    sc_means means = sc_means_of(m, n, p->months);
+    if (changed)
+        stage_means(b, p, first, hospital, &means, g->agg);
+    if (means_out)
+        *means_out = means;
     free(m);
     return changed;
 }
@@ -217,7 +317,8 @@ static int months_for(mr_call *call, const char *product, int *months)
     return MR_OK;
 }
 
-int sc_stage_prescriptions(mr_call *call, sc_rx_row *rows, size_t n, sc_chunk_result *res)
+static int stage_rows(mr_call *call, sc_rx_row *rows, size_t n, sc_chunk_result *res,
+                      sc_means *means)
 {
     rx_group *groups = calloc(n ? n : 1, sizeof *groups);
     if (!groups)
@@ -226,18 +327,68 @@ int sc_stage_prescriptions(mr_call *call, sc_rx_row *rows, size_t n, sc_chunk_re
     int code = MR_OK;
     if (read_groups(call, rows, groups, ng) != 0)
         code = mr_call_fail(call, MR_UNAVAILABLE, "redis unavailable: %s", mr_store_error(call->store));
-    char product[MR_ID_MAX] = "";
-    int months = 3;
+    rx_batch batch = {0};
+    product_batch *p = NULL;
     for (size_t g = 0; code == MR_OK && g < ng; g++) {
-        const char *p = rows[groups[g].first].product;
-        if (strcmp(p, product) != 0) {
-            code = months_for(call, p, &months);
-            snprintf(product, sizeof product, "%s", p);
+        const char *product = rows[groups[g].first].product;
+        if (!p || strcmp(p->product, product) != 0) {
+            int months = 3;
+            code = months_for(call, product, &months);
+            p = code == MR_OK ? batch_product(call, &batch, product, months) : NULL;
+            if (code == MR_OK && !p)
+                code = mr_call_fail(call, MR_INTERNAL, "out of memory");
         }
         if (code == MR_OK)
-            apply_group(call, rows, &groups[g], months, res);
+            apply_group(call, &batch, p, rows, &groups[g], res, means);
     }
+    if (batch_flush(call, &batch) != 0 && code == MR_OK)
+        code = mr_call_fail(call, MR_INTERNAL, "out of memory");
     free_groups(groups, ng);
     free(groups);
+    return code;
+}
+
+int sc_stage_prescriptions(mr_call *call, sc_rx_row *rows, size_t n, sc_chunk_result *res)
+{
+    return stage_rows(call, rows, n, res, NULL);
+}
+
+int sc_stage_prescription(mr_call *call, sc_rx_row *row, sc_chunk_result *res, sc_means *means)
+{
+    return stage_rows(call, row, 1, res, means);
+}
+
+int sc_stage_hospital_move(mr_call *call, const char *customer, const char *from, const char *to)
+{
+    char **products, key[256], num[40];
+    long np = mr_md_list(call->store, call->region, "md:products", &products);
+    if (np < 0)
+        return mr_call_fail(call, MR_UNAVAILABLE, "redis unavailable: %s", mr_store_error(call->store));
+    for (long i = 0; i < np; i++) {
+        mr_key(key, sizeof key, call->region, SC_KEY_AGG, products[i]);
+        mr_store_appendf(call->store, "HGET %s %s", key, customer);
+    }
+    int code = MR_OK;
+    for (long i = 0; i < np; i++) {
+        mr_val *v = mr_store_next_reply(call->store);
+        sc_means m = {0};
+        const char *agg = mr_val_str(v, NULL);
+        if (mr_val_is_error(v) && code == MR_OK)
+            code = mr_call_fail(call, MR_UNAVAILABLE, "redis unavailable: %s", mr_store_error(call->store));
+        if (agg && code == MR_OK && sscanf(agg, "%d %lf %lf", &m.months, &m.our, &m.market) == 3 &&
+            m.market != 0) {
+            mr_key(key, sizeof key, call->region, SC_KEY_HMKT, products[i]);
+            if (mr_md_id_valid(from)) {
+                snprintf(num, sizeof num, "%.10g", -m.market);
+                mr_tx_addv(call->tx, "HINCRBYFLOAT", key, from, num, NULL);
+            }
+            if (mr_md_id_valid(to)) {
+                snprintf(num, sizeof num, "%.10g", m.market);
+                mr_tx_addv(call->tx, "HINCRBYFLOAT", key, to, num, NULL);
+            }
+        }
+        mr_val_free(&v);
+    }
+    mr_md_free_ids(products, np);
     return code;
 }

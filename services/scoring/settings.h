@@ -11,6 +11,10 @@
 #include "config.h"
 #include "grade.h"
 
+/* Defaults of the [scoring] keys that are not grading numbers. */
+#define SC_HISTORY_MAX_DEFAULT 50          /* history_max: changes kept per customer */
+#define SC_CHANGES_KEEP_DAYS_DEFAULT 90    /* changes_keep_days: GradeChanges window */
+
 /* 0, or -1 with err naming the key and what is wrong. */
 int sc_settings_grade(const mr_config *cfg, const char *region, const char *product,
                       sc_grade_cfg *out, char *err, size_t errcap);

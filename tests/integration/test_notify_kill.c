@@ -17,46 +17,57 @@
 
 #define PEOPLE 100
 
+#define BATCH 500
+
 /* Schedules count reminders "<prefix><i>" for people P0..P99, due spread
- * over [first_ms, first_ms + spread_ms), pipelined through the broker,
- * in subjects "<prefix>:<i / 1000>". */
+ * over [first_ms, first_ms + spread_ms), in subjects "<prefix>:<i/1000>",
+ * BATCH per ScheduleReminders request, requests pipelined. */
 static void schedule_many(mr_client *c, const char *prefix, int count, int64_t first_ms, int spread_ms)
 {
     int submitted = 0, done = 0;
+    Medrep__ScheduleReminderRequest items[BATCH], *ptrs[BATCH];
+    char ids[BATCH][32], people[BATCH][16], subjects[BATCH][32];
+    size_t cap = 256 * BATCH;
+    uint8_t *buf = malloc(cap);
     while (done < count) {
-        while (submitted < count && mr_client_inflight(c) < 32) {
-            char id[32], person[16], subject[32];
-            uint8_t buf[256];
-            snprintf(id, sizeof id, "%s%d", prefix, submitted);
-            snprintf(person, sizeof person, "P%d", submitted % PEOPLE);
-            Medrep__ScheduleReminderRequest q = MEDREP__SCHEDULE_REMINDER_REQUEST__INIT;
-            snprintf(subject, sizeof subject, "%s:%d", prefix, submitted / 1000);
-            q.subject_id = subject;
-            q.reminder_id = id;
-            q.person_id = person;
-            q.kind = "manual";
-            q.title = "bulk";
-            q.has_due_ms = true;
-            q.due_ms = first_ms + (int64_t)submitted * spread_ms / count;
+        while (submitted < count && mr_client_inflight(c) < 4) {
+            int n = count - submitted < BATCH ? count - submitted : BATCH;
+            for (int j = 0; j < n; j++) {
+                int i = submitted + j;
+                Medrep__ScheduleReminderRequest *q = &items[j];
+                medrep__schedule_reminder_request__init(q);
+                snprintf(ids[j], sizeof ids[j], "%s%d", prefix, i);
+                snprintf(people[j], sizeof people[j], "P%d", i % PEOPLE);
+                snprintf(subjects[j], sizeof subjects[j], "%s:%d", prefix, i / 1000);
+                q->reminder_id = ids[j], q->person_id = people[j], q->subject_id = subjects[j];
+                q->kind = "manual", q->title = "bulk";
+                q->has_due_ms = true;
+                q->due_ms = first_ms + (int64_t)i * spread_ms / count;
+                ptrs[j] = q;
+            }
+            Medrep__ScheduleRemindersRequest batch = MEDREP__SCHEDULE_REMINDERS_REQUEST__INIT;
+            batch.reminders = ptrs;
+            batch.n_reminders = (size_t)n;
             Medrep__Request req = MEDREP__REQUEST__INIT;
-            req.method = "ScheduleReminder";
+            req.method = "ScheduleReminders";
             req.region = "north";
             req.has_payload = true;
             req.payload.data = buf;
-            req.payload.len = medrep__schedule_reminder_request__pack(&q, buf);
-            assert_int_equal(mr_client_submit(c, "notify", &req, 20000, (uint64_t)submitted), 0);
-            submitted++;
+            req.payload.len = medrep__schedule_reminders_request__pack(&batch, buf);
+            assert_int_equal(mr_client_submit(c, "notify", &req, 30000, (uint64_t)n), 0);
+            submitted += n;
         }
         uint64_t tag;
         Medrep__Reply *reply = NULL;
         if (mr_client_poll(c, 1000, &tag, &reply) == 1) {
             if (reply->status && (int)reply->status->code != MR_OK)
-                fprintf(stderr, "schedule %llu: %s\n", (unsigned long long)tag, reply->status->message);
+                fprintf(stderr, "schedule: %s\n", reply->status->message);
             assert_true(!reply->status || (int)reply->status->code == MR_OK);
             medrep__reply__free_unpacked(reply, NULL);
-            done++;
+            done += (int)tag;
         }
     }
+    free(buf);
 }
 
 /* Schedules count reminders an hour ahead, then moves their subjects
@@ -99,8 +110,10 @@ static long long wait_total(mr_store *store, long long want, int timeout_ms)
 {
     int64_t end = mr_mono_ms() + timeout_ms;
     long long n;
+    int64_t t0 = mr_mono_ms();
     while ((n = inbox_total(store)) < want && mr_mono_ms() < end)
         usleep(50 * 1000);
+    fprintf(stderr, "%lld delivered after %lld ms\n", n, (long long)(mr_mono_ms() - t0));
     return n;
 }
 

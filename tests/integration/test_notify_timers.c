@@ -2,7 +2,8 @@
  * Redis: a scheduled reminder reaches the inbox at its time with its
  * delivery id; unread count and mark read; cancel and move (by subject
  * and by id); quiet hours defer, urgent does not; two instances with
- * clocks skewed by minutes neither fire early nor twice; a reminder whose
+ * clocks skewed by minutes neither fire early nor twice; a daily digest
+ * gathers non-urgent reminders into one message; a reminder whose
  * channel cannot deliver goes to the dead-letter stream with its reason;
  * bad input is refused and changes nothing. */
 // ctest-label: integration
@@ -212,6 +213,84 @@ static void test_dead_letter(void **state)
     assert_int_equal(nt_inbox_size(store, "P5"), 0);
 }
 
+/* An entry that cannot be committed (here the person's inbox key holds a
+ * string) stays pending, is reclaimed and retried, and after max_attempts
+ * goes to the dead-letter stream; the entries around it are delivered. */
+static void test_stalled_entry_dead_letter(void **state)
+{
+    (void)state;
+    mr_val *v = mr_store_cmd(store, "SET {r:north}:notify:inbox:P7 not-a-zset");
+    mr_val_free(&v);
+    int64_t now = mr_now_ms();
+    assert_int_equal(nt_schedule(client, "x1", "P8", NULL, now + 100, false), MR_OK);
+    assert_int_equal(nt_schedule(client, "x2", "P7", NULL, now + 100, false), MR_OK);
+    assert_int_equal(nt_schedule(client, "x3", "P8", NULL, now + 100, false), MR_OK);
+    assert_int_equal(nt_wait_inbox(store, "P8", 2, 10000), 2);
+    char reasons[1024] = "";
+    int64_t end = mr_mono_ms() + 20000;
+    while (!strstr(reasons, "attempts") && mr_mono_ms() < end) {
+        usleep(50 * 1000);
+        mr_val *d = mr_store_cmd(store, "XRANGE {r:north}:notify:dead - +");
+        reasons[0] = '\0';
+        for (size_t i = 0; i < mr_val_count(d); i++) {
+            const mr_val *f = mr_val_at(mr_val_at(d, i), 1);
+            for (size_t j = 0; j < mr_val_count(f); j++)
+                snprintf(reasons + strlen(reasons), sizeof reasons - strlen(reasons), "%s ",
+                         mr_val_str(mr_val_at(f, j), NULL));
+        }
+        mr_val_free(&d);
+    }
+    assert_non_null(strstr(reasons, "x2"));
+    assert_non_null(strstr(reasons, "not delivered after 4 attempts"));
+    assert_int_equal(nt_pending_count(client, "P7"), 0);   /* dead-lettered: no longer pending */
+    v = mr_store_cmd(store, "GET {r:north}:notify:inbox:P7");
+    assert_string_equal(mr_val_str(v, NULL), "not-a-zset");
+    mr_val_free(&v);
+}
+
+/* A person with a daily digest gets non-urgent reminders gathered into one
+ * message at the digest time (here moved to now to fire it); urgent ones
+ * still come at once. */
+static void test_digest(void **state)
+{
+    (void)state;
+    int64_t now = mr_now_ms();
+    int m = (local_minute(now) + 180) % 1440;
+    char at[8];
+    snprintf(at, sizeof at, "%02d:%02d", m / 60, m % 60);
+    Medrep__SetPreferencesRequest pref = MEDREP__SET_PREFERENCES_REQUEST__INIT;
+    pref.person_id = "P6";
+    pref.digest = at;
+    assert_int_equal(nt_rpc(client, "SetPreferences", &pref.base, &medrep__set_preferences_reply__descriptor, NULL), MR_OK);
+    assert_int_equal(nt_schedule(client, "g1", "P6", NULL, now + 100, false), MR_OK);
+    assert_int_equal(nt_schedule(client, "g2", "P6", NULL, now + 150, false), MR_OK);
+    assert_int_equal(nt_schedule(client, "g3", "P6", NULL, now + 200, true), MR_OK);
+    assert_int_equal(nt_wait_inbox(store, "P6", 1, 10000), 1);          /* the urgent one */
+    int64_t end = mr_mono_ms() + 10000;
+    while (h_redis_int(store, "HLEN %s", "{r:north}:notify:digest:P6") < 2 && mr_mono_ms() < end)
+        usleep(20 * 1000);
+    assert_int_equal(h_redis_int(store, "HLEN %s", "{r:north}:notify:digest:P6"), 2);
+    Medrep__ListRemindersReply *list = nt_pending(client, "P6");
+    assert_int_equal(list->n_reminders, 1);
+    assert_string_equal(list->reminders[0]->reminder_id, "digest.P6");
+    assert_int_equal(local_minute(list->reminders[0]->due_ms), m);
+    medrep__list_reminders_reply__free_unpacked(list, NULL);
+    /* fire the digest now */
+    Medrep__MoveRemindersRequest move = MEDREP__MOVE_REMINDERS_REQUEST__INIT;
+    move.reminder_id = "digest.P6";
+    move.has_due_ms = true;
+    move.due_ms = mr_now_ms() + 100;
+    assert_int_equal(nt_rpc(client, "MoveReminders", &move.base, &medrep__move_reminders_reply__descriptor, NULL), MR_OK);
+    assert_int_equal(nt_wait_inbox(store, "P6", 2, 10000), 2);
+    Medrep__InboxListReply *inbox = nt_inbox(client, "P6");
+    assert_string_equal(inbox->items[0]->kind, "digest");
+    assert_string_equal(inbox->items[0]->title, "Daily digest: 2 reminder(s)");
+    assert_non_null(strstr(inbox->items[0]->body, "(manual)"));
+    medrep__inbox_list_reply__free_unpacked(inbox, NULL);
+    assert_int_equal(h_redis_int(store, "HLEN %s", "{r:north}:notify:digest:P6"), 0);
+    assert_int_equal(nt_pending_count(client, "P6"), 0);
+}
+
 static void test_bad_input(void **state)
 {
     (void)state;
@@ -253,6 +332,37 @@ static void test_bad_input(void **state)
     assert_int_equal(h_redis_int(store, "DBSIZE%s", ""), keys_before);
 }
 
+/* Random bytes at every method: each gets a clear answer, nothing
+ * crashes (h_stack_stop checks the processes exit cleanly). */
+static void test_random_payloads(void **state)
+{
+    (void)state;
+    static const char *methods[] = {"ScheduleReminder", "ScheduleReminders", "CancelReminders",
+                                    "MoveReminders", "ListReminders", "InboxList", "InboxMarkRead",
+                                    "SetPreferences"};
+    unsigned seed = 7;
+    uint8_t buf[96];
+    for (int round = 0; round < 100; round++) {
+        for (size_t m = 0; m < sizeof methods / sizeof methods[0]; m++) {
+            size_t len = (size_t)(rand_r(&seed) % (int)sizeof buf);
+            for (size_t i = 0; i < len; i++)
+                buf[i] = (uint8_t)rand_r(&seed);
+            Medrep__Request req = MEDREP__REQUEST__INIT;
+            req.method = (char *)methods[m];
+            req.region = "north";
+            req.has_payload = true;
+            req.payload.data = buf;
+            req.payload.len = len;
+            Medrep__Reply *reply = mr_client_call(client, "notify", &req, 5000);
+            int code = reply->status ? (int)reply->status->code : MR_OK;
+            assert_true(code == MR_OK || code == MR_INVALID_ARGUMENT || code == MR_RESOURCE_EXHAUSTED);
+            medrep__reply__free_unpacked(reply, NULL);
+        }
+    }
+    assert_int_equal(nt_schedule(client, "alive", "P10", NULL, mr_now_ms() + 50, false), MR_OK);
+    assert_int_equal(nt_wait_inbox(store, "P10", 1, 10000), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -262,6 +372,9 @@ int main(void)
         cmocka_unit_test(test_quiet_hours),
         cmocka_unit_test(test_skewed_clocks),
         cmocka_unit_test(test_dead_letter),
+        cmocka_unit_test(test_digest),
+        cmocka_unit_test(test_stalled_entry_dead_letter),
+        cmocka_unit_test(test_random_payloads),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

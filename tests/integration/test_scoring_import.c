@@ -294,6 +294,20 @@ static void reimport_of_master_data_changes_nothing(void **state)
     assert_int_equal(h_redis_int(store, "SISMEMBER %s C8", "{r:north}:md:rep:R2:customers"), 0);
     assert_int_equal(h_redis_int(store, "SISMEMBER %s C8", "{r:north}:md:rep:R3:customers"), 1);
     import_expect("customers", "id,rep_id\nC8,R2\n", 1, 0, 0);
+    /* one id twice in a chunk: the second row builds on the first */
+    import_expect("reps", "id,team\nR9,GEN\nR9,ONC\n", 2, 0, 0);
+    assert_int_equal(h_redis_int(store, "SISMEMBER %s R9", "{r:north}:md:team:GEN:reps"), 0);
+    assert_int_equal(h_redis_int(store, "SISMEMBER %s R9", "{r:north}:md:team:ONC:reps"), 1);
+    import_expect("reps", "id,team\nR9,GEN\n", 1, 0, 0);
+    /* partial updates keep the stored required fields; a new record needs them */
+    import_expect("departments", "id,hospital_id,name\nD1,H1,Oncology\n", 1, 0, 0);
+    import_expect("departments", "id,headcount\nD1,9\nD9,3\n", 1, 0, 1);
+    import_expect("reps", "id,name\nR1,Li Wei\n", 1, 0, 0);
+    import_expect("hospitals", "id,beds\nH2,320\nH7,10\n", 1, 0, 1);
+    mr_department d;
+    assert_int_equal(mr_md_get_department(store, "north", "D1", &d), 1);
+    assert_string_equal(d.hospital_id, "H1");
+    assert_int_equal(d.headcount, 9);
     mr_val *after = mr_store_cmd(store, "DBSIZE");
     /* only the stored replies of the requests were added */
     assert_true(mr_val_int(after) >= keys);
@@ -405,7 +419,8 @@ static void queries_answer(void **state)
     assert_int_equal(hr->n_grades, 2);
     assert_string_equal(hr->grades[0]->hospital_id, "H1");
     assert_string_equal(hr->grades[0]->grade, "A");
-    assert_string_equal(hr->grades[1]->grade, "C");
+    assert_string_equal(hr->grades[1]->grade, "B");   /* 42.1: tier 2, 300 beds, use 400 */
+    assert_true(hr->grades[1]->score > 40 && hr->grades[1]->score < 45);
     medrep__hospital_grades_reply__free_unpacked(hr, NULL);
 
     Medrep__GradeChangesRequest gc = MEDREP__GRADE_CHANGES_REQUEST__INIT;
@@ -414,11 +429,53 @@ static void queries_answer(void **state)
     Medrep__GradeChangesReply *gr = (Medrep__GradeChangesReply *)out;
     assert_int_equal(gr->n_changes, 8);
     medrep__grade_changes_reply__free_unpacked(gr, NULL);
+    /* paged: 3 + 3 + 2, each change once */
+    char token[64] = "";
+    int seen = 0, pages = 0;
+    do {
+        gc.page_token = token;
+        gc.page_size = 3, gc.has_page_size = true;
+        assert_int_equal(rpc("GradeChanges", &gc.base, &medrep__grade_changes_reply__descriptor, &out, NULL), MR_OK);
+        gr = (Medrep__GradeChangesReply *)out;
+        seen += (int)gr->n_changes;
+        pages++;
+        snprintf(token, sizeof token, "%s", gr->next_page_token ? gr->next_page_token : "");
+        medrep__grade_changes_reply__free_unpacked(gr, NULL);
+    } while (token[0] && pages < 10);
+    assert_int_equal(seen, 8);
+    assert_int_equal(pages, 3);
+    gc.page_token = "not-a-token";
+    assert_int_equal(rpc("GradeChanges", &gc.base, &medrep__grade_changes_reply__descriptor, &out, NULL),
+                     MR_INVALID_ARGUMENT);
+    gc.page_token = NULL;
+    gc.has_page_size = false;
     gc.since_ms = mr_now_ms() + 60000;
     assert_int_equal(rpc("GradeChanges", &gc.base, &medrep__grade_changes_reply__descriptor, &out, NULL), MR_OK);
     gr = (Medrep__GradeChangesReply *)out;
     assert_int_equal(gr->n_changes, 0);
     medrep__grade_changes_reply__free_unpacked(gr, NULL);
+}
+
+static double hospital_use(const char *hospital)
+{
+    mr_val *v = mr_store_cmd(store, "HGET {r:north}:sc:hmkt:P1 %s", hospital);
+    const char *t = mr_val_str(v, NULL);
+    double use = t ? atof(t) : 0;
+    mr_val_free(&v);
+    return use;
+}
+
+static void moving_a_customer_moves_its_use(void **state)
+{
+    (void)state;
+    /* H1: C1..C6 = 400+300+200+100+50+20; H2: C7+C8 = 250+150 */
+    assert_true(hospital_use("H1") == 1070);
+    assert_true(hospital_use("H2") == 400);
+    import_expect("customers", "id,hospital_id\nC1,H2\n", 1, 0, 0);
+    assert_true(hospital_use("H1") == 670);
+    assert_true(hospital_use("H2") == 800);
+    import_expect("customers", "id,hospital_id\nC1,H1\n", 1, 0, 0);
+    assert_true(hospital_use("H1") == 1070);
 }
 
 static void threshold_change_regrades_only_moved_customers(void **state)
@@ -462,6 +519,14 @@ static void single_update_regrades_the_customer(void **state)
     assert_string_equal(r->grade->segment, "C");   /* share 6.67/20 = 33% over 08..10 */
     medrep__update_prescription_reply__free_unpacked(r, NULL);
     assert_int_equal(regraded_events(), events_before + 1);
+    /* the same update again: nothing changes, the grade is still told */
+    assert_int_equal(rpc("UpdatePrescription", &req.base, &medrep__update_prescription_reply__descriptor,
+                         &out, NULL), MR_OK);
+    r = (Medrep__UpdatePrescriptionReply *)out;
+    assert_false(r->changed);
+    assert_string_equal(r->grade->segment, "C");
+    medrep__update_prescription_reply__free_unpacked(r, NULL);
+    assert_int_equal(regraded_events(), events_before + 1);
     /* bad values are refused and change nothing */
     row.market_rx = -5;
     char msg[512];
@@ -498,10 +563,32 @@ static void call_logged_moves_the_adoption_ladder(void **state)
         stage = h_redis_int(store, "HGET %s C1", "{r:north}:sc:adopt:P1");
     }
     assert_int_equal(stage, 3);
-    regrade_all();
     Medrep__GetCustomerGradesReply *g = grades_of("C1");
     assert_int_equal(g->grades[0]->adoption_stage, 3);
     medrep__get_customer_grades_reply__free_unpacked(g, NULL);
+
+    /* set directly, with the grade in the reply */
+    Medrep__SetAdoptionRequest sa = MEDREP__SET_ADOPTION_REQUEST__INIT;
+    sa.customer_id = "C1";
+    sa.product_id = "P1";
+    sa.stage = 4, sa.has_stage = true;
+    ProtobufCMessage *out = NULL;
+    assert_int_equal(rpc("SetAdoption", &sa.base, &medrep__set_adoption_reply__descriptor, &out, NULL), MR_OK);
+    Medrep__SetAdoptionReply *r = (Medrep__SetAdoptionReply *)out;
+    assert_int_equal(r->grade->adoption_stage, 4);
+    assert_non_null(strstr(r->grade->explanation, "adoption 4"));
+    medrep__set_adoption_reply__free_unpacked(r, NULL);
+    /* a pre-listing stance moves the status of a customer at a hospital without listing */
+    import_expect("listings", "hospital_id,product_id,listing,channel\nH2,P1,not_listed,blocked\n", 1, 0, 0);
+    sa.customer_id = "C8";
+    sa.has_stage = false;
+    sa.stance = -4, sa.has_stance = true;
+    assert_int_equal(rpc("SetAdoption", &sa.base, &medrep__set_adoption_reply__descriptor, &out, NULL), MR_OK);
+    r = (Medrep__SetAdoptionReply *)out;
+    assert_int_equal(r->grade->prescription_status, -4);
+    medrep__set_adoption_reply__free_unpacked(r, NULL);
+    sa.product_id = "P404";
+    assert_int_equal(rpc("SetAdoption", &sa.base, &medrep__set_adoption_reply__descriptor, &out, NULL), MR_NOT_FOUND);
 }
 
 static void bad_requests_change_nothing(void **state)
@@ -535,6 +622,49 @@ static void bad_requests_change_nothing(void **state)
     mr_val_free(&after);
 }
 
+static void bad_configuration_stops_the_start(void **state)
+{
+    (void)state;
+    const char *env[] = {"MEDREP__SCORING__STATUS_SHARE_2=0.9", NULL};
+    int i = h_stack_start_service(&stack, "scoring", "scoring-badcfg", env);
+    assert_true(i >= 0);
+    bool alive = true;
+    for (int k = 0; k < 500 && alive; k++) {
+        usleep(10 * 1000);
+        alive = h_proc_alive(&stack.procs[i]);
+    }
+    assert_false(alive);   /* exited (status 2) with a message naming the key */
+}
+
+/* Random payloads at every method: a clear error or a normal answer,
+ * never a crash, and the service still answers afterwards. */
+static void random_payloads_are_refused_cleanly(void **state)
+{
+    (void)state;
+    static const char *const methods[] = {"ImportChunk", "UpdatePrescription", "Regrade", "SetAdoption",
+                                          "GetCustomerGrades", "SegmentMatrix", "GradeChanges",
+                                          "HospitalGrades", "ListCustomers"};
+    unsigned seed = 7;
+    uint8_t buf[64];
+    for (int round = 0; round < 40; round++) {
+        for (size_t m = 0; m < sizeof methods / sizeof methods[0]; m++) {
+            size_t len = (seed = seed * 1103515245u + 12345u) % sizeof buf;
+            for (size_t k = 0; k < len; k++)
+                buf[k] = (uint8_t)((seed = seed * 1103515245u + 12345u) >> 16);
+            Medrep__Request req = MEDREP__REQUEST__INIT;
+            req.method = (char *)methods[m];
+            req.region = "north";
+            req.payload.data = buf, req.payload.len = len, req.has_payload = true;
+            Medrep__Reply *reply = mr_client_call(client, "scoring", &req, 10000);
+            int code = reply->status->code;
+            assert_true(code == MR_OK || code == MR_INVALID_ARGUMENT || code == MR_NOT_FOUND ||
+                        code == MR_FAILED_PRECONDITION);
+            medrep__reply__free_unpacked(reply, NULL);
+        }
+    }
+    expect_segment("C1", "A");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -543,10 +673,13 @@ int main(void)
         cmocka_unit_test(prescriptions_grade_and_announce),
         cmocka_unit_test(reimport_of_prescriptions_changes_nothing),
         cmocka_unit_test(queries_answer),
+        cmocka_unit_test(moving_a_customer_moves_its_use),
         cmocka_unit_test(threshold_change_regrades_only_moved_customers),
         cmocka_unit_test(single_update_regrades_the_customer),
         cmocka_unit_test(call_logged_moves_the_adoption_ladder),
         cmocka_unit_test(bad_requests_change_nothing),
+        cmocka_unit_test(random_payloads_are_refused_cleanly),
+        cmocka_unit_test(bad_configuration_stops_the_start),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -295,6 +295,40 @@ static void tx_without_dedupe_runs_every_time(void **state)
     mr_store_free(&s);
 }
 
+static void tx_expectations_guard_the_commit(void **state)
+{
+    (void)state;
+    mr_store *s = store_on(redis.port, 0, NULL);
+    mr_tx *tx = mr_tx_new();
+    /* absent as expected: applies, and sets the version */
+    mr_tx_expect(tx, "{r:north}:rec", "version", NULL);
+    mr_tx_addv(tx, "HSET", "{r:north}:rec", "version", "1", "state", "proposed", NULL);
+    assert_int_equal(mr_tx_commit(s, tx, NULL, NULL, 0, 0, NULL), MR_TX_COMMITTED);
+    /* a second writer that also read "absent" loses: nothing applied */
+    mr_tx_reset(tx);
+    mr_tx_expect(tx, "{r:north}:rec", "version", NULL);
+    mr_tx_addv(tx, "HSET", "{r:north}:rec", "version", "1", "state", "cancelled", NULL);
+    mr_tx_addv(tx, "INCR", "{r:north}:side-effect", NULL);
+    assert_int_equal(mr_tx_commit(s, tx, "{r:north}:done:x", "r", 1, 60000, NULL), MR_TX_CONFLICT);
+    mr_val *v = mr_store_cmd(s, "HGET {r:north}:rec state");
+    assert_string_equal(mr_val_str(v, NULL), "proposed");
+    mr_val_free(&v);
+    v = mr_store_cmd(s, "EXISTS {r:north}:side-effect {r:north}:done:x");
+    assert_int_equal(mr_val_int(v), 0);
+    mr_val_free(&v);
+    /* the right version applies; a plain string key can be expected too */
+    mr_tx_reset(tx);
+    mr_tx_expect(tx, "{r:north}:rec", "version", "1");
+    mr_tx_expect(tx, "{r:north}:side-effect", NULL, NULL);
+    mr_tx_addv(tx, "HSET", "{r:north}:rec", "version", "2", "state", "approved", NULL);
+    assert_int_equal(mr_tx_commit(s, tx, NULL, NULL, 0, 0, NULL), MR_TX_COMMITTED);
+    v = mr_store_cmd(s, "HGET {r:north}:rec state");
+    assert_string_equal(mr_val_str(v, NULL), "approved");
+    mr_val_free(&v);
+    mr_tx_free(&tx);
+    mr_store_free(&s);
+}
+
 static void tx_refused_applies_nothing(void **state)
 {
     (void)state;
@@ -441,6 +475,7 @@ int main(void)
         cmocka_unit_test(tx_commits_once_and_returns_the_record_after),
         cmocka_unit_test(tx_without_dedupe_runs_every_time),
         cmocka_unit_test(tx_refused_applies_nothing),
+        cmocka_unit_test(tx_expectations_guard_the_commit),
         cmocka_unit_test(tx_script_is_reloaded_after_script_flush),
         cmocka_unit_test(store_answers_again_after_redis_comes_back),
         cmocka_unit_test(pool_maps_regions_to_their_servers),

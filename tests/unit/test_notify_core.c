@@ -203,6 +203,10 @@ static void test_dst(void **state)
     assert_int_equal(nt_local_at(tz, utc(2026, 10, 25, 12, 0), 0, 450), utc(2026, 10, 25, 6, 30));
     /* quiet hours 22:00-07:00 over the spring night end at 07:00 CEST */
     assert_int_equal(nt_quiet_defer(tz, utc(2026, 3, 28, 22, 0), 1320, 420), utc(2026, 3, 29, 5, 0));
+    /* the next 07:30 after the evening before the spring change */
+    assert_int_equal(nt_next_local(tz, utc(2026, 3, 28, 20, 0), 450), utc(2026, 3, 29, 5, 30));
+    assert_int_equal(nt_next_local(tz, utc(2026, 3, 29, 5, 0), 450), utc(2026, 3, 29, 5, 30));
+    assert_int_equal(nt_next_local(tz, utc(2026, 3, 29, 5, 30), 450), utc(2026, 3, 30, 5, 30));
     char date[16];
     nt_local_date(tz, utc(2026, 3, 28, 23, 30), date, sizeof date);
     assert_string_equal(date, "2026-03-29");

@@ -1,0 +1,352 @@
+/* bench_notify.c: what the durable timers of the notify service do, on a
+ * real stack (redis-server with appendfsync always, the broker, notify
+ * processes) started through the test harness:
+ *   1. scheduling: N reminders (default 1,000,000) through ScheduleReminders
+ *      batches, served by an instance with timers off, due within a short
+ *      window that has passed by the end: the scheduling rate;
+ *   2. firing: then the timer instances start and fire the whole backlog
+ *      into the inbox channel: the firing rate (saturated), and 0 lost, 0
+ *      duplicated checked from the ReminderDelivered events by delivery id;
+ *   3. lateness, not saturated: a steady load (default 2,000/s for 10 s)
+ *      scheduled ahead: delivered time (the sender's commit) minus due
+ *      time, p50/p99/max;
+ *   4. peak memory: Redis's used_memory_peak and the notify processes'
+ *      peak RSS;
+ * and beside them, in the same run, redis-benchmark's rate for the commands
+ * the scripts use (ZADD, XADD, HSET, SADD, pipelined 16 deep).
+ * Prints "bench.notify.<name> <value> <unit>" lines; nothing is asserted.
+ *
+ *   bench-notify [--reminders N] [--people P] [--instances I]
+ *                [--steady-rate R] [--steady-seconds S] */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "calls.h"
+#include "notify_testlib.h"
+
+#define BATCH 5000
+
+typedef struct {
+    long reminders, people;
+    int instances;
+    long steady_rate, steady_seconds;
+} bench_opts;
+
+static h_stack stack;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    h_cleanup_all();
+    _exit(1);
+}
+
+static void fail(const char *what)
+{
+    fprintf(stderr, "bench-notify: %s\n", what);
+    h_stack_stop(&stack);
+    exit(1);
+}
+
+static void figure(const char *name, double value, const char *unit)
+{
+    printf("bench.notify.%s %.*f %s\n", name, value < 100 ? 1 : 0, value, unit);
+    fflush(stdout);
+}
+
+/* Schedules reminders [first, first + count) named "<prefix><i>", due at
+ * due0 + i * spread_ms / count, BATCH per request, 4 requests in flight. */
+static void schedule_range(mr_client *c, const bench_opts *o, const char *prefix, long count,
+                           int64_t due0, int64_t spread_ms)
+{
+    static Medrep__ScheduleReminderRequest items[BATCH];
+    static Medrep__ScheduleReminderRequest *ptrs[BATCH];
+    static char ids[BATCH][32], people[BATCH][24];
+    static uint8_t buf[BATCH * 96];
+    long submitted = 0, done = 0;
+    while (done < count) {
+        while (submitted < count && mr_client_inflight(c) < 4) {
+            long n = count - submitted < BATCH ? count - submitted : BATCH;
+            for (long j = 0; j < n; j++) {
+                long i = submitted + j;
+                medrep__schedule_reminder_request__init(&items[j]);
+                snprintf(ids[j], sizeof ids[j], "%s%ld", prefix, i);
+                snprintf(people[j], sizeof people[j], "P%ld", i % o->people);
+                items[j].reminder_id = ids[j], items[j].person_id = people[j], items[j].kind = "bench";
+                items[j].has_due_ms = true;
+                items[j].due_ms = due0 + i * spread_ms / count;
+                ptrs[j] = &items[j];
+            }
+            Medrep__ScheduleRemindersRequest batch = MEDREP__SCHEDULE_REMINDERS_REQUEST__INIT;
+            batch.reminders = ptrs;
+            batch.n_reminders = (size_t)n;
+            Medrep__Request req = MEDREP__REQUEST__INIT;
+            req.method = "ScheduleReminders";
+            req.region = "north";
+            req.has_payload = true;
+            req.payload.data = buf;
+            req.payload.len = medrep__schedule_reminders_request__pack(&batch, buf);
+            if (mr_client_submit(c, "notify", &req, 120000, (uint64_t)n) != 0)
+                fail("submit failed");
+            submitted += n;
+        }
+        uint64_t tag;
+        Medrep__Reply *reply = NULL;
+        if (mr_client_poll(c, 1000, &tag, &reply) == 1) {
+            if (reply->status && (int)reply->status->code != MR_OK)
+                fail(reply->status->message ? reply->status->message : "schedule failed");
+            medrep__reply__free_unpacked(reply, NULL);
+            done += (long)tag;
+        }
+    }
+}
+
+/* Delivered-event statistics for reminders "<prefix><i>". */
+typedef struct {
+    const char *prefix;
+    long count;
+    unsigned char *seen;        /* deliveries per reminder, saturating */
+    int64_t *lateness;          /* delivered - due, ms */
+    long samples;
+    int64_t last_ms;
+} tally;
+
+static void tally_one(const Medrep__ReminderDelivered *d, int64_t occurred_ms, void *arg)
+{
+    tally *t = arg;
+    size_t n = strlen(t->prefix);
+    if (!d->reminder_id || strncmp(d->reminder_id, t->prefix, n) != 0)
+        return;
+    long i = atol(d->reminder_id + n);
+    const char *at = strrchr(d->delivery_id, '@');
+    if (i < 0 || i >= t->count || !at)
+        return;
+    if (t->seen[i] < 255)
+        t->seen[i]++;
+    t->lateness[t->samples++ % t->count] = occurred_ms - atoll(at + 1);
+    if (occurred_ms > t->last_ms)
+        t->last_ms = occurred_ms;
+}
+
+/* Reads every ReminderDelivered event after stream id `after` ("-" for
+ * all) with its occurred_ms into t. */
+static void read_events(mr_store *store, const char *after, tally *t)
+{
+    char start[64];
+    snprintf(start, sizeof start, "%s", after);
+    for (;;) {
+        mr_val *v = mr_store_cmd(store, "XRANGE {r:north}:events %s + COUNT 10000", start);
+        size_t n = mr_val_count(v);
+        for (size_t i = 0; i < n; i++) {
+            const mr_val *fields = mr_val_at(mr_val_at(v, i), 1);
+            for (size_t f = 0; f + 1 < mr_val_count(fields); f += 2) {
+                size_t len;
+                const char *data = mr_val_str(mr_val_at(fields, f + 1), &len);
+                if (strcmp(mr_val_str(mr_val_at(fields, f), NULL), "ev") != 0)
+                    continue;
+                Medrep__Event *ev = medrep__event__unpack(NULL, len, (const uint8_t *)data);
+                if (ev && ev->body_case == MEDREP__EVENT__BODY_REMINDER_DELIVERED)
+                    tally_one(ev->reminder_delivered, ev->occurred_ms, t);
+                if (ev)
+                    medrep__event__free_unpacked(ev, NULL);
+            }
+            if (i == n - 1)
+                snprintf(start, sizeof start, "(%s", mr_val_str(mr_val_at(mr_val_at(v, i), 0), NULL));
+        }
+        mr_val_free(&v);
+        if (n < 10000)
+            return;
+    }
+}
+
+static long long delivered_count(mr_store *store)
+{
+    return h_redis_int(store, "XLEN %s", "{r:north}:events");
+}
+
+static void wait_delivered(mr_store *store, long long want, int timeout_s)
+{
+    int64_t end = mr_mono_ms() + timeout_s * 1000LL;
+    while (delivered_count(store) < want && mr_mono_ms() < end)
+        usleep(20 * 1000);
+    if (delivered_count(store) < want)
+        fail("deliveries did not complete in time");
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static void report_loss(const tally *t, const char *name)
+{
+    long lost = 0, dup = 0;
+    for (long i = 0; i < t->count; i++)
+        lost += t->seen[i] == 0, dup += t->seen[i] > 1;
+    char buf[64];
+    snprintf(buf, sizeof buf, "%s_lost", name);
+    figure(buf, (double)lost, "reminders");
+    snprintf(buf, sizeof buf, "%s_duplicated", name);
+    figure(buf, (double)dup, "reminders");
+}
+
+static long peak_rss_kb(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    long kb = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, "VmHWM:", 6) == 0)
+            kb = atol(line + 6);
+    if (f)
+        fclose(f);
+    return kb;
+}
+
+static double redis_info_number(mr_store *store, const char *field)
+{
+    mr_val *v = mr_store_cmd(store, "INFO memory");
+    const char *text = mr_val_str(v, NULL), *at = text ? strstr(text, field) : NULL;
+    double value = at ? atof(at + strlen(field) + 1) : 0;
+    mr_val_free(&v);
+    return value;
+}
+
+/* redis-benchmark's mean rate for one command line, pipelined 16 deep. */
+static double redis_rate(const char *command_line)
+{
+    char command[512];
+    static char text[1 << 16];
+    snprintf(command, sizeof command, "redis-benchmark -p %d -P 16 -n 200000 -r 100000 -q %s 2>/dev/null",
+             stack.redis[0].port, command_line);
+    FILE *p = popen(command, "r");
+    size_t n = p ? fread(text, 1, sizeof text - 1, p) : 0;
+    text[n] = '\0';
+    if (p)
+        pclose(p);
+    double last = 0;
+    for (char *save = NULL, *line = strtok_r(text, "\r\n", &save); line; line = strtok_r(NULL, "\r\n", &save)) {
+        char *rps = strstr(line, "requests per second");
+        if (rps) {
+            char *colon = strrchr(line, ':');
+            last = colon ? atof(colon + 1) : last;
+        }
+    }
+    return last;
+}
+
+static void parse_opts(int argc, char **argv, bench_opts *o)
+{
+    *o = (bench_opts){.reminders = 1000000, .people = 10000, .instances = 2, .steady_rate = 2000,
+                      .steady_seconds = 10};
+    for (int i = 1; i + 1 < argc; i += 2) {
+        long v = atol(argv[i + 1]);
+        if (!strcmp(argv[i], "--reminders")) o->reminders = v;
+        else if (!strcmp(argv[i], "--people")) o->people = v;
+        else if (!strcmp(argv[i], "--instances")) o->instances = (int)v;
+        else if (!strcmp(argv[i], "--steady-rate")) o->steady_rate = v;
+        else if (!strcmp(argv[i], "--steady-seconds")) o->steady_seconds = v;
+    }
+    if (o->reminders < 1 || o->people < 1 || o->instances < 1 || o->instances > 8 ||
+        o->steady_rate < 1 || o->steady_seconds < 1)
+        fail("usage: bench-notify [--reminders N] [--people P] [--instances 1-8] [--steady-rate R] "
+             "[--steady-seconds S]");
+}
+
+static void start_notify(const char *name, bool timers)
+{
+    static const char *off[] = {"MEDREP__NOTIFY__TIMERS=false", NULL};
+    if (h_stack_start_service(&stack, "notify", name, timers ? NULL : off) < 0)
+        fail("cannot start notify");
+}
+
+static void run_backlog(const bench_opts *o, mr_client *c, mr_store *store)
+{
+    int64_t t0 = mr_mono_ms();
+    schedule_range(c, o, "b", o->reminders, mr_now_ms(), 2000);
+    double secs = (double)(mr_mono_ms() - t0) / 1000.0;
+    figure("schedule_rate", (double)o->reminders / secs, "reminders/s");
+    int64_t fire0 = mr_now_ms();
+    for (int i = 0; i < o->instances; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "notify-t%d", i);
+        start_notify(name, true);
+    }
+    wait_delivered(store, o->reminders, 1800);
+    tally t = {.prefix = "b", .count = o->reminders, .seen = calloc((size_t)o->reminders, 1),
+               .lateness = calloc((size_t)o->reminders, sizeof(int64_t))};
+    read_events(store, "-", &t);
+    figure("fire_rate_saturated", (double)o->reminders * 1000.0 / (double)(t.last_ms - fire0 + 1), "reminders/s");
+    report_loss(&t, "backlog");
+    free(t.seen);
+    free(t.lateness);
+}
+
+static void run_steady(const bench_opts *o, mr_client *c, mr_store *store)
+{
+    long n = o->steady_rate * o->steady_seconds;
+    long long before = delivered_count(store);
+    char after[64] = "-";
+    mr_val *last = mr_store_cmd(store, "XREVRANGE {r:north}:events + - COUNT 1");
+    if (mr_val_count(last) == 1)
+        snprintf(after, sizeof after, "(%s", mr_val_str(mr_val_at(mr_val_at(last, 0), 0), NULL));
+    mr_val_free(&last);
+    schedule_range(c, o, "s", n, mr_now_ms() + 3000, o->steady_seconds * 1000);
+    wait_delivered(store, before + n, 600);
+    usleep(500 * 1000);
+    tally t = {.prefix = "s", .count = n, .seen = calloc((size_t)n, 1),
+               .lateness = calloc((size_t)n, sizeof(int64_t))};
+    read_events(store, after, &t);
+    long m = t.samples < n ? t.samples : n;
+    qsort(t.lateness, (size_t)m, sizeof(int64_t), cmp_i64);
+    if (m > 0) {
+        figure("lateness_p50", (double)t.lateness[m / 2], "ms");
+        figure("lateness_p99", (double)t.lateness[(m * 99) / 100], "ms");
+        figure("lateness_max", (double)t.lateness[m - 1], "ms");
+    }
+    report_loss(&t, "steady");
+    free(t.seen);
+    free(t.lateness);
+}
+
+int main(int argc, char **argv)
+{
+    bench_opts o;
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    parse_opts(argc, argv, &o);
+    const char *regions[] = {"north", NULL};
+    if (h_stack_start(&stack, 1, regions,
+                      "[notify]\nshards = 4\nmove_batch = 5000\nread_batch = 1000\nevents_maxlen = 0\n"
+                      "batch_max = 5000\nclaim_min_idle_ms = 60000\n") != 0)
+        fail("cannot start the stack");
+    start_notify("notify-api", false);
+    if (h_stack_wait_workers(&stack, "notify", 1, 10000) != 0)
+        fail("notify did not register");
+    mr_client *c = h_stack_client(&stack, 8, 60000);
+    mr_store *store = h_stack_store(&stack, 0);
+    if (getenv("BENCH_NOTIFY_FSYNC")) {
+        mr_val *v = mr_store_cmd(store, "CONFIG SET appendfsync %s", getenv("BENCH_NOTIFY_FSYNC"));
+        mr_val_free(&v);
+    }
+    printf("bench.notify.reminders %ld reminders (%ld people, %d timer instances)\n", o.reminders,
+           o.people, o.instances);
+    run_backlog(&o, c, store);
+    run_steady(&o, c, store);
+    figure("redis_used_memory_peak", redis_info_number(store, "used_memory_peak") / 1048576.0, "MB");
+    long rss = 0;
+    for (int i = 0; i < stack.proc_count; i++)
+        rss = peak_rss_kb(stack.procs[i].pid) > rss ? peak_rss_kb(stack.procs[i].pid) : rss;
+    figure("notify_peak_rss", (double)rss / 1024.0, "MB");
+    figure("ref_redis_benchmark_zadd", redis_rate("zadd bz __rand_int__ m__rand_int__"), "ops/s");
+    figure("ref_redis_benchmark_xadd", redis_rate("xadd bs '*' m __rand_int__"), "ops/s");
+    figure("ref_redis_benchmark_hset", redis_rate("hset bh__rand_int__ p x"), "ops/s");
+    figure("ref_redis_benchmark_sadd", redis_rate("sadd bset m__rand_int__"), "ops/s");
+    mr_client_free(&c);
+    mr_store_free(&store);
+    return h_stack_stop(&stack) == 0 ? 0 : 1;
+}
