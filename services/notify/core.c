@@ -8,6 +8,9 @@
 #include <string.h>
 
 /* The rules of DOMAIN.md section 5 with the defaults chosen for them.
+ * Each meeting rule matches the one state that triggers it, so a meeting
+ * going through its lifecycle tells each person each thing once (a rule
+ * matching two states in a row would deliver its reminder twice).
  * Every key can be changed per region in [notify.rule.<name>@region:<r>]
  * or for all regions in [notify.rule.<name>]; enabled = false drops one. */
 const char nt_default_rules_ini[] =
@@ -15,24 +18,24 @@ const char nt_default_rules_ini[] =
     "event = meeting_changed\nmatch = cancelled,rescheduled\naction = cancel\n"
     "[notify.rule.meeting_approval]\n"
     "anchor = event\n"
-    "event = meeting_changed\nmatch = proposed,pending_approval\nto = approver\n"
+    "event = meeting_changed\nmatch = pending_approval\nto = approver\n"
     "offsets = 0\nkind = meeting_approval\ntitle = A meeting awaits your approval\n"
     "[notify.rule.meeting_invitation]\n"
     "anchor = event\n"
     "event = meeting_changed\nmatch = invitations_out\nto = invitees\noffsets = 0\n"
     "kind = meeting_invitation\ntitle = You are invited to a department meeting\n"
     "[notify.rule.meeting_day_before]\n"
-    "event = meeting_changed\nmatch = confirmed,invitations_out\nto = invitees\n"
+    "event = meeting_changed\nmatch = confirmed\nto = invitees\n"
     "offsets = -1d\nkind = meeting_day_before\ntitle = Department meeting tomorrow\n"
     "[notify.rule.meeting_staff_call]\n"
-    "event = meeting_changed\nmatch = confirmed,invitations_out\nto = staff,rep\n"
+    "event = meeting_changed\nmatch = confirmed\nto = staff,rep\n"
     "offsets = -1h\nkind = meeting_staff_call\ntitle = Staff call time: the meeting starts in 1 hour\n"
     "[notify.rule.meeting_setup]\n"
-    "event = meeting_changed\nmatch = confirmed,invitations_out\nto = staff\n"
+    "event = meeting_changed\nmatch = confirmed\nto = staff\n"
     "offsets = -25m\nkind = meeting_setup\ntitle = Set up the room: ready 10 minutes before the start\n"
     "[notify.rule.meeting_outcome]\n"
     "anchor = event\n"
-    "event = meeting_changed\nmatch = held,summarised\nto = rep,approver\noffsets = 0\n"
+    "event = meeting_changed\nmatch = summarised\nto = rep,approver\noffsets = 0\n"
     "kind = meeting_outcome\ntitle = Meeting outcome\n"
     "[notify.rule.meeting_cancelled]\n"
     "anchor = event\n"
