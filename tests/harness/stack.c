@@ -128,6 +128,18 @@ int h_stack_wait_workers(h_stack *s, const char *service, int count, int timeout
     return rc;
 }
 
+int h_stack_cli(const h_stack *s, const char *args, char *out, size_t cap)
+{
+    char bin[512], command[4096];
+    h_bin("medrep", bin, sizeof bin);
+    snprintf(command, sizeof command, "%s --config %s %s 2>&1", bin, s->config_path, args);
+    FILE *p = popen(command, "r");
+    size_t n = p ? fread(out, 1, cap - 1, p) : 0;
+    out[n] = '\0';
+    int status = p ? pclose(p) : -1;
+    return status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 /* SIGTERM and wait; returns 0 when the process exited with status 0. */
 static int stop_proc(h_proc *p)
 {

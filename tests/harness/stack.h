@@ -44,6 +44,11 @@ int h_stack_wait_workers(h_stack *s, const char *service, int count, int timeout
 /* A client of the stack's broker. Caller frees. */
 mr_client *h_stack_client(h_stack *s, int max_inflight, int attempt_timeout_ms);
 
+/* Runs the medrep CLI against the stack: `medrep --config <stack> <args>`
+ * through the shell, stdout and stderr copied to out. Returns its exit
+ * status (-1 when it did not exit normally). */
+int h_stack_cli(const h_stack *s, const char *args, char *out, size_t cap);
+
 /* Stops every process (SIGTERM, so sanitizers report), then the redis
  * servers, and removes the folder. Returns the number of processes that
  * did not exit cleanly with status 0 (crash, sanitizer report, leak). */

@@ -13,18 +13,6 @@
 
 #include "stack.h"
 
-/* Runs the medrep CLI with args; output copied to out. Returns its exit status. */
-static int run_cli(const h_stack *s, const char *args, char *out, size_t cap)
-{
-    char bin[512], command[1200];
-    h_bin("medrep", bin, sizeof bin);
-    snprintf(command, sizeof command, "%s --config %s %s 2>&1", bin, s->config_path, args);
-    FILE *p = popen(command, "r");
-    size_t n = p ? fread(out, 1, cap - 1, p) : 0;
-    out[n] = '\0';
-    int status = p ? pclose(p) : -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 static void test_status_lists_every_instance(void **state)
 {
@@ -39,7 +27,7 @@ static void test_status_lists_every_instance(void **state)
     assert_int_equal(h_stack_wait_workers(&stack, "notify", 1, 10000), 0);
 
     static char out[16384];
-    assert_int_equal(run_cli(&stack, "status", out, sizeof out), 0);
+    assert_int_equal(h_stack_cli(&stack, "status", out, sizeof out), 0);
     fprintf(stderr, "%s", out);
     assert_non_null(strstr(out, "scoring-t1"));
     assert_non_null(strstr(out, "scoring-t2"));
@@ -47,11 +35,11 @@ static void test_status_lists_every_instance(void **state)
     assert_non_null(strstr(out, "3 instance(s)"));
     assert_non_null(strstr(out, " ok"));
 
-    assert_int_equal(run_cli(&stack, "--json status", out, sizeof out), 0);
+    assert_int_equal(h_stack_cli(&stack, "--json status", out, sizeof out), 0);
     assert_non_null(strstr(out, "\"instance\": \"scoring-t2\""));
     assert_non_null(strstr(out, "\"redis\": \"ok\""));
 
-    assert_int_equal(run_cli(&stack, "no-such-command", out, sizeof out), 2);
+    assert_int_equal(h_stack_cli(&stack, "no-such-command", out, sizeof out), 2);
     assert_non_null(strstr(out, "unknown command"));
     assert_int_equal(h_stack_stop(&stack), 0);
 }

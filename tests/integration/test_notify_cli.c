@@ -16,18 +16,6 @@
 #include "calls.h"
 #include "notify_testlib.h"
 
-/* Runs the medrep CLI with args; output copied to out. Returns its exit status. */
-static int run_cli(const h_stack *s, const char *args, char *out, size_t cap)
-{
-    char bin[512], command[1200];
-    h_bin("medrep", bin, sizeof bin);
-    snprintf(command, sizeof command, "%s --config %s %s 2>&1", bin, s->config_path, args);
-    FILE *p = popen(command, "r");
-    size_t n = p ? fread(out, 1, cap - 1, p) : 0;
-    out[n] = '\0';
-    int status = p ? pclose(p) : -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 static void test_cli(void **state)
 {
@@ -40,20 +28,20 @@ static void test_cli(void **state)
     mr_store *store = h_stack_store(&stack, 0);
     static char out[16384];
 
-    assert_int_equal(run_cli(&stack, "remind --person P1 --in 1h --title 'Call Dr Li' --id m1 --subject s1", out, sizeof out), 0);
+    assert_int_equal(h_stack_cli(&stack, "remind --person P1 --in 1h --title 'Call Dr Li' --id m1 --subject s1", out, sizeof out), 0);
     assert_non_null(strstr(out, "scheduled m1"));
-    assert_int_equal(run_cli(&stack, "remind --person P1 --in 2h --title Later --id m2", out, sizeof out), 0);
-    assert_int_equal(run_cli(&stack, "reminders --person P1", out, sizeof out), 0);
+    assert_int_equal(h_stack_cli(&stack, "remind --person P1 --in 2h --title Later --id m2", out, sizeof out), 0);
+    assert_int_equal(h_stack_cli(&stack, "reminders --person P1", out, sizeof out), 0);
     assert_non_null(strstr(out, "Call Dr Li"));
     assert_non_null(strstr(out, "2 pending"));
-    assert_int_equal(run_cli(&stack, "remind cancel --id m2", out, sizeof out), 0);
+    assert_int_equal(h_stack_cli(&stack, "remind cancel --id m2", out, sizeof out), 0);
     assert_non_null(strstr(out, "1 cancelled"));
     /* move m1 from an hour ahead to now: it is delivered */
-    assert_int_equal(run_cli(&stack, "remind move --subject s1 --by -1h", out, sizeof out), 0);
+    assert_int_equal(h_stack_cli(&stack, "remind move --subject s1 --by -1h", out, sizeof out), 0);
     assert_non_null(strstr(out, "1 moved"));
     assert_int_equal(nt_wait_inbox(store, "P1", 1, 10000), 1);
 
-    assert_int_equal(run_cli(&stack, "--json inbox --person P1", out, sizeof out), 0);
+    assert_int_equal(h_stack_cli(&stack, "--json inbox --person P1", out, sizeof out), 0);
     json_t *j = json_loads(out, 0, NULL);
     assert_non_null(j);
     assert_int_equal(json_integer_value(json_object_get(j, "unread")), 1);
@@ -62,14 +50,14 @@ static void test_cli(void **state)
     char args[256];
     snprintf(args, sizeof args, "inbox read --person P1 %s", json_string_value(json_object_get(item, "delivery_id")));
     json_decref(j);
-    assert_int_equal(run_cli(&stack, args, out, sizeof out), 0);
+    assert_int_equal(h_stack_cli(&stack, args, out, sizeof out), 0);
     assert_non_null(strstr(out, "0 unread"));
-    assert_int_equal(run_cli(&stack, "inbox --person P1", out, sizeof out), 0);
+    assert_int_equal(h_stack_cli(&stack, "inbox --person P1", out, sizeof out), 0);
     assert_non_null(strstr(out, "1 shown, 0 unread"));
 
-    assert_int_equal(run_cli(&stack, "inbox", out, sizeof out), 2);
-    assert_int_equal(run_cli(&stack, "remind --person P1 --in soon", out, sizeof out), 2);
-    assert_int_equal(run_cli(&stack, "remind --person 'bad id' --in 1h", out, sizeof out), 1);
+    assert_int_equal(h_stack_cli(&stack, "inbox", out, sizeof out), 2);
+    assert_int_equal(h_stack_cli(&stack, "remind --person P1 --in soon", out, sizeof out), 2);
+    assert_int_equal(h_stack_cli(&stack, "remind --person 'bad id' --in 1h", out, sizeof out), 1);
     assert_non_null(strstr(out, "INVALID_ARGUMENT"));
 
     mr_store_free(&store);
