@@ -1,5 +1,6 @@
 /* openapi.c: the OpenAPI 3 document of the API, generated from the route
  * table and the protobuf descriptors of each route's request and reply. */
+#include <ctype.h>
 #include <string.h>
 
 #include "gateway.h"
@@ -97,11 +98,9 @@ json_t *gw_openapi(void)
             item = json_object();
             json_object_set_new(paths, r->pattern, item);
         }
-        char method[8];
-        size_t n = strlen(r->http_method);
-        for (size_t k = 0; k <= n && k < sizeof method; k++)
-            method[k] = (char)(r->http_method[k] >= 'A' && r->http_method[k] <= 'Z'
-                                   ? r->http_method[k] + 32 : r->http_method[k]);
+        char method[8] = "";
+        for (size_t k = 0; k + 1 < sizeof method && r->http_method[k]; k++)
+            method[k] = (char)tolower((unsigned char)r->http_method[k]);
         json_object_set_new(item, method, operation(r));
     }
     json_t *error = json_pack("{s:s, s:{s:{s:s, s:{s:{s:s}, s:{s:s}}}}}", "type", "object", "properties",
