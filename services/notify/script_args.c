@@ -44,7 +44,7 @@ void nt_args_num(nt_args *a, long long v)
     nt_args_str(a, (snprintf(buf, sizeof buf, "%lld", v), buf));
 }
 
-/* Replaces argument `slot` (a placeholder) by the number v. */
+/* Fills the reserved argument `slot` with the number v. */
 void nt_args_set_num(nt_args *a, size_t slot, long long v)
 {
     char buf[24];

@@ -18,7 +18,7 @@ typedef struct {
 void nt_args_push(nt_args *a, const void *p, size_t len);
 void nt_args_str(nt_args *a, const char *s);
 void nt_args_num(nt_args *a, long long v);
-/* Replaces argument `slot` (a placeholder) by the number v. */
+/* Fills the reserved argument `slot` with the number v. */
 void nt_args_set_num(nt_args *a, size_t slot, long long v);
 /* One command: its argc, then its arguments (C strings, or lens given). */
 void nt_args_cmd(nt_args *a, int argc, const char *const *argv, const size_t *lens);

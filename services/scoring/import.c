@@ -355,8 +355,8 @@ static int compare_pending(const void *a, const void *b)
 }
 
 /* Checks each row's values alone (the domain rules are checked on the
- * record merged with what is stored); keeps the good ones in todo. */
-static size_t md_check_rows(const header_map *h, row_set *rows, md_pending *todo, void *scratch,
+ * record merged with what is stored); keeps the good ones in accepted. */
+static size_t md_check_rows(const header_map *h, row_set *rows, md_pending *accepted, void *scratch,
                             sc_chunk_result *res)
 {
     size_t n = 0;
@@ -372,8 +372,8 @@ static size_t md_check_rows(const header_map *h, row_set *rows, md_pending *todo
             sc_result_bad(res, r->line, "%s", why);
             continue;
         }
-        todo[n].r = r;
-        memcpy(todo[n].id, scratch, MR_ID_MAX);
+        accepted[n].r = r;
+        memcpy(accepted[n].id, scratch, MR_ID_MAX);
         n++;
     }
     return n;
@@ -424,15 +424,15 @@ static int md_merge(mr_call *call, const header_map *h, const md_pending *p, con
 
 /* Merges every pending row, in id order, carrying a repeated id's record
  * from one row to the next. */
-static void md_merge_all(mr_call *call, const header_map *h, md_pending *todo, size_t n,
+static void md_merge_all(mr_call *call, const header_map *h, md_pending *accepted, size_t n,
                          char *old, char *rec, char *last, sc_chunk_result *res)
 {
     size_t size = md_size(h->kind->md);
-    qsort(todo, n, sizeof *todo, compare_pending);
+    qsort(accepted, n, sizeof *accepted, compare_pending);
     bool have_last = false;
     for (size_t i = 0; i < n; i++) {
-        bool same_id = i > 0 && strcmp(todo[i].id, todo[i - 1].id) == 0;
-        int state = md_merge(call, h, &todo[i], same_id && have_last ? last : NULL, old, rec, res);
+        bool same_id = i > 0 && strcmp(accepted[i].id, accepted[i - 1].id) == 0;
+        int state = md_merge(call, h, &accepted[i], same_id && have_last ? last : NULL, old, rec, res);
         have_last = state >= 0;
         if (have_last)
             memcpy(last, state == 1 ? rec : old, size);
@@ -442,18 +442,18 @@ static void md_merge_all(mr_call *call, const header_map *h, md_pending *todo, s
 static int md_process(mr_call *call, const header_map *h, row_set *rows, sc_chunk_result *res)
 {
     size_t size = md_size(h->kind->md);
-    md_pending *todo = calloc(rows->count ? rows->count : 1, sizeof *todo);
+    md_pending *accepted = calloc(rows->count ? rows->count : 1, sizeof *accepted);
     char *a = calloc(1, size), *b = calloc(1, size), *last = calloc(1, size);
     mr_val **vals = calloc(rows->count ? rows->count : 1, sizeof *vals);
     int code = MR_OK;
-    if (!todo || !a || !b || !last || !vals) {
+    if (!accepted || !a || !b || !last || !vals) {
         code = mr_call_fail(call, MR_INTERNAL, "out of memory");
         goto done;
     }
-    size_t n = md_check_rows(h, rows, todo, a, res);
+    size_t n = md_check_rows(h, rows, accepted, a, res);
     for (size_t i = 0; i < n; i++) {
         char key[256];
-        mr_md_key(key, sizeof key, call->region, h->kind->md, todo[i].id);
+        mr_md_key(key, sizeof key, call->region, h->kind->md, accepted[i].id);
         mr_store_appendf(call->store, "HGETALL %s", key);
     }
     if (pipeline_read(call->store, n, vals) != 0) {
@@ -461,11 +461,11 @@ static int md_process(mr_call *call, const header_map *h, row_set *rows, sc_chun
         goto done;
     }
     for (size_t i = 0; i < n; i++)
-        todo[i].stored = vals[i];
-    md_merge_all(call, h, todo, n, a, b, last, res);
+        accepted[i].stored = vals[i];
+    md_merge_all(call, h, accepted, n, a, b, last, res);
 done:
     vals_free(vals, rows->count);
-    free(todo);
+    free(accepted);
     free(a);
     free(b);
     free(last);
