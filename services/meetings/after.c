@@ -184,37 +184,34 @@ static int follow_up_done(mr_call *call)
     return call->code;
 }
 
-/* Evaluate: the prescription part of the evaluation from the shares
- * passed in (attendees against non-attendees of the same department). */
-static int evaluate_with(mr_call *call, const Medrep__EvaluateRequest *req, Medrep__Meeting *m)
+/* Evaluate: the prescription part of the evaluation: attendees against
+ * non-attendees of the same department, from the shares in rx. */
+static int evaluate_with(mr_call *call, const mt_settings *s, const mt_rx_set *rx, Medrep__Meeting *m,
+                         bool from_scoring)
 {
-    size_t n = req->n_changes;
-    double *before = calloc(n + 1, sizeof *before), *after = calloc(n + 1, sizeof *after);
+    size_t n = rx->n;
     bool *came = calloc(n + 1, sizeof *came);
     int key = 0, attendees = 0, na = 0, nn = 0;
-    for (size_t i = 0; before && after && came && i < n; i++) {
-        const Medrep__RxChange *c = req->changes[i];
-        before[i] = c->share_before, after[i] = c->share_after;
+    for (size_t i = 0; came && i < n; i++)
         for (size_t k = 0; k < m->n_invitees; k++)
-            came[i] |= m->invitees[k]->attended && strcmp(m->invitees[k]->customer_id, c->customer_id) == 0;
-    }
-    mt_settings s;
-    mt_settings_init(&s, mr_service_state(call->svc), call->region, m->kind, m->product_id);
+            came[i] |= m->invitees[k]->attended && strcmp(m->invitees[k]->customer_id, rx->ids[i]) == 0;
     for (size_t k = 0; k < m->n_invitees; k++) {
         attendees += m->invitees[k]->attended;
-        key += m->invitees[k]->attended && mt_in_list(mt_str(&s, "key_segments"), m->invitees[k]->segment);
+        key += m->invitees[k]->attended && mt_in_list(mt_str(s, "key_segments"), m->invitees[k]->segment);
     }
-    double a = before && after && came ? mt_mean_change_points(before, after, came, n, true, &na) : 0;
-    double b = before && after && came ? mt_mean_change_points(before, after, came, n, false, &nn) : 0;
-    free(before), free(after), free(came);
+    double a = came ? mt_mean_change_points(rx->before, rx->after, came, n, true, &na) : 0;
+    double b = came ? mt_mean_change_points(rx->before, rx->after, came, n, false, &nn) : 0;
+    free(came);
     if (na == 0 || nn == 0)
-        return mr_call_fail(call, MR_INVALID_ARGUMENT, "changes of attendees and of non-attendees are both needed");
+        return mr_call_fail(call, from_scoring ? MR_FAILED_PRECONDITION : MR_INVALID_ARGUMENT,
+                            "prescription data of attendees and of non-attendees are both needed (have %d and %d)",
+                            na, nn);
     mr_listing listing;
     bool open = false;
     mr_md_get_listing(call->store, call->region, m->hospital_id, m->product_id, &listing, &open);
     int64_t base = m->version;
-    m->evaluation_score = mt_evaluation_score(mt_double(&s, "evaluation_hardware_weight", 0.2), open, key, attendees,
-                                              true, a - b, mt_double(&s, "evaluation_rx_full_points", 10));
+    m->evaluation_score = mt_evaluation_score(mt_double(s, "evaluation_hardware_weight", 0.2), open, key, attendees,
+                                              true, a - b, mt_double(s, "evaluation_rx_full_points", 10));
     m->has_evaluation_score = true;
     if (mt_save(call, m, base) != 0)
         return call->code;
@@ -223,7 +220,39 @@ static int evaluate_with(mr_call *call, const Medrep__EvaluateRequest *req, Medr
     r.attendee_change_points = a, r.has_attendee_change_points = true;
     r.non_attendee_change_points = b, r.has_non_attendee_change_points = true;
     r.evaluation_score = m->evaluation_score, r.has_evaluation_score = true;
+    r.attendees_counted = na, r.has_attendees_counted = true;
+    r.non_attendees_counted = nn, r.has_non_attendees_counted = true;
     return mr_call_reply(call, &r.base);
+}
+
+/* The shares given in the request as an mt_rx_set (ids copied). */
+static int rx_of_request(const Medrep__EvaluateRequest *req, mt_rx_set *rx)
+{
+    size_t n = req->n_changes;
+    rx->ids = calloc(n + 1, sizeof *rx->ids);
+    rx->before = calloc(n + 1, sizeof *rx->before);
+    rx->after = calloc(n + 1, sizeof *rx->after);
+    if (!rx->ids || !rx->before || !rx->after)
+        return mt_rx_set_free(rx), -1;
+    for (size_t i = 0; i < n; i++) {
+        snprintf(rx->ids[i], sizeof rx->ids[i], "%s", req->changes[i]->customer_id);
+        rx->before[i] = req->changes[i]->share_before, rx->after[i] = req->changes[i]->share_after;
+    }
+    rx->n = n;
+    return 0;
+}
+
+static bool changes_valid(const Medrep__EvaluateRequest *req)
+{
+    if (req->from_scoring)
+        return req->n_changes == 0;
+    bool ok = req->n_changes > 0 && req->n_changes <= 10000;
+    for (size_t i = 0; ok && i < req->n_changes; i++) {
+        const Medrep__RxChange *c = req->changes[i];
+        ok = c->customer_id && strlen(c->customer_id) < 64 && c->share_before >= 0 && c->share_before <= 1 &&
+             c->share_after >= 0 && c->share_after <= 1;
+    }
+    return ok;
 }
 
 static int evaluate(mr_call *call)
@@ -232,16 +261,19 @@ static int evaluate(mr_call *call)
     if (!req)
         return call->code;
     Medrep__Meeting *m = NULL;
-    bool ok = req->n_changes > 0 && req->n_changes <= 10000;
-    for (size_t i = 0; ok && i < req->n_changes; i++) {
-        const Medrep__RxChange *c = req->changes[i];
-        ok = c->customer_id && c->share_before >= 0 && c->share_before <= 1 && c->share_after >= 0 &&
-             c->share_after <= 1;
+    mt_rx_set rx = {0};
+    if (!changes_valid(req)) {
+        mr_call_fail(call, MR_INVALID_ARGUMENT, "either from_scoring, or 1 to 10000 changes with customer_id and "
+                     "shares in 0..1, are needed");
+    } else if (load(call, req->meeting_id, &m, "held,summarised,closed") == 0) {
+        mt_settings s;
+        mt_settings_init(&s, mr_service_state(call->svc), call->region, m->kind, m->product_id);
+        int rc = req->from_scoring ? mt_rx_from_scoring(call, &s, m, &rx)
+                                   : (rx_of_request(req, &rx) ? mr_call_fail(call, MR_INTERNAL, "out of memory") : 0);
+        if (rc == 0)
+            evaluate_with(call, &s, &rx, m, req->from_scoring);
     }
-    if (!ok)
-        mr_call_fail(call, MR_INVALID_ARGUMENT, "1 to 10000 changes with customer_id and shares in 0..1 are needed");
-    else if (load(call, req->meeting_id, &m, "held,summarised,closed") == 0)
-        evaluate_with(call, req, m);
+    mt_rx_set_free(&rx);
     if (m)
         medrep__meeting__free_unpacked(m, NULL);
     medrep__evaluate_request__free_unpacked(req, NULL);

@@ -134,3 +134,28 @@ double mt_mean_change_points(const double *before, const double *after, const bo
         }
     return *count ? sum / *count : 0;
 }
+
+void mt_month_shift(int year, int month, int delta, char out[8])
+{
+    int total = year * 12 + (month - 1) + delta;
+    if (total < 0)
+        total = 0;
+    unsigned y = (unsigned)(total / 12) % 10000u, mo = (unsigned)(total % 12) + 1u;
+    snprintf(out, 8, "%04u-%02u", y, mo % 100u);
+}
+
+double mt_rx_share(const mt_rx_month *rows, size_t n, const char *customer, const char *first,
+                   const char *last)
+{
+    double our = 0, market = 0;
+    for (size_t i = 0; i < n; i++) {
+        const mt_rx_month *r = &rows[i];
+        if (strcmp(r->customer, customer) != 0 || strcmp(r->month, first) < 0 || strcmp(r->month, last) > 0)
+            continue;
+        our += r->our, market += r->market;
+    }
+    if (market <= 0)
+        return -1;
+    double share = our / market;
+    return share < 0 ? 0 : share > 1 ? 1 : share;
+}

@@ -65,4 +65,22 @@ double mt_evaluation_score(double hardware_weight, bool channel_open, int key_at
 double mt_mean_change_points(const double *before, const double *after, const bool *attended,
                              size_t n, bool which, int *count);
 
+/* The prescription change from monthly data (DOMAIN.md 4.8). */
+
+/* "YYYY-MM" of the month `delta` months from (year, month 1-12). */
+void mt_month_shift(int year, int month, int delta, char out[8]);
+
+/* One customer's prescriptions in one month (strings borrowed). */
+typedef struct {
+    const char *customer;
+    const char *month;         /* "YYYY-MM" */
+    double our, market;
+} mt_rx_month;
+
+/* Our share (0..1) of customer's therapy-area prescriptions summed over
+ * the months first..last (inclusive, "YYYY-MM"), or -1 when the customer
+ * has no therapy-area prescriptions there (no data: not counted). */
+double mt_rx_share(const mt_rx_month *rows, size_t n, const char *customer, const char *first,
+                   const char *last);
+
 #endif

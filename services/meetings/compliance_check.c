@@ -75,30 +75,44 @@ static void period_bounds(const mt_rule *r, const mr_tz *tz, int64_t start_ms, i
     *to = mr_tz_from_local(tz, y1, m1, 1, 0, 0, 0) * 1000;
 }
 
-/* Counts meetings of one person (zkey index) in the rule's window. */
-static int person_count(mr_call *call, const mt_rule *r, const Medrep__Meeting *m, const char *zkey,
-                        const mr_tz *tz)
+/* Counts, for each person's index zkeys[k], the meetings in the worst
+ * window of rule r holding m (m itself included) into counts[k]. Only
+ * the meetings that can fall in such a window are read, for all persons
+ * in two round trips. 0, or -1 with the call failed. */
+static int person_counts(mr_call *call, const mt_rule *r, const Medrep__Meeting *m, const char *const *zkeys,
+                         size_t nk, const mr_tz *tz, int *counts)
 {
+    if (r->window == MT_WIN_MEETING) {
+        for (size_t k = 0; k < nk; k++)
+            counts[k] = mt_window_count(r, m->start_ms, 0, 0, NULL, 0);
+        return 0;
+    }
+    int64_t from = 0, to = 0, len = (int64_t)r->days * 86400000LL;
+    if (r->window == MT_WIN_PERIOD)
+        period_bounds(r, tz, m->start_ms, &from, &to);
+    int64_t lo = r->window == MT_WIN_PERIOD ? from : m->start_ms - len;
+    int64_t hi = r->window == MT_WIN_PERIOD ? to : m->start_ms + len;
     mt_indexed *items = NULL;
-    long n = mt_index_read(call->store, call->region, zkey, &items);
+    long per[MT_MAX_GUESTS];
+    long n = mt_index_read_many(call->store, call->region, zkeys, nk, lo, hi, &items, per);
     if (n < 0)
         return mr_call_fail(call, MR_UNAVAILABLE, "redis unavailable: %s", mr_store_error(call->store)), -1;
     mt_other *others = calloc((size_t)n + 1, sizeof *others);
-    size_t k = 0;
-    for (long i = 0; others && i < n; i++) {
-        int st = mt_state_parse(items[i].state);
-        if (st >= 0 && strcmp(items[i].id, m->meeting_id) != 0)
-            others[k++] = (mt_other){items[i].start_ms, (mt_state)st};
+    for (size_t k = 0, at = 0; others && k < nk; at += (size_t)per[k], k++) {
+        size_t j = 0;
+        for (long i = 0; i < per[k]; i++) {
+            const mt_indexed *it = &items[at + (size_t)i];
+            int st = mt_state_parse(it->state);
+            if (st >= 0 && strcmp(it->id, m->meeting_id) != 0)
+                others[j++] = (mt_other){it->start_ms, (mt_state)st};
+        }
+        counts[k] = mt_window_count(r, m->start_ms, from, to, others, j);
     }
-    int64_t from = 0, to = 0;
-    if (r->window == MT_WIN_PERIOD)
-        period_bounds(r, tz, m->start_ms, &from, &to);
-    int c = others ? mt_window_count(r, m->start_ms, from, to, others, k) : -1;
-    free(others);
     free(items);
-    if (c < 0)
-        mr_call_fail(call, MR_INTERNAL, "out of memory");
-    return c;
+    if (!others)
+        return mr_call_fail(call, MR_INTERNAL, "out of memory"), -1;
+    free(others);
+    return 0;
 }
 
 /* Sum of the expenses of person of the rule's kind (extra counted too). */
@@ -121,6 +135,32 @@ typedef struct {
     size_t n;
 } findings;
 
+/* meetings_per_customer: one finding per expected guest over the limit. */
+static int per_customer(mr_call *call, const Medrep__Meeting *m, const mt_rule *r, int ri, const mr_tz *tz,
+                        findings *out)
+{
+    char (*zkeys)[200] = calloc(m->n_invitees + 1, sizeof *zkeys);
+    const char **keys = calloc(m->n_invitees + 1, sizeof *keys);
+    const char **who = calloc(m->n_invitees + 1, sizeof *who);
+    int *counts = calloc(m->n_invitees + 1, sizeof *counts), rc = 0;
+    size_t nk = 0;
+    if (!zkeys || !keys || !who || !counts)
+        rc = -1, mr_call_fail(call, MR_INTERNAL, "out of memory");
+    for (size_t i = 0; rc == 0 && i < m->n_invitees && nk < MT_MAX_GUESTS; i++) {
+        if (!mt_invitee_counts(m->invitees[i]))
+            continue;
+        snprintf(zkeys[nk], sizeof zkeys[nk], "meet:cust:%s", m->invitees[i]->customer_id);
+        keys[nk] = zkeys[nk], who[nk] = m->invitees[i]->customer_id;
+        nk++;
+    }
+    if (rc == 0 && nk > 0)
+        rc = person_counts(call, r, m, keys, nk, tz, counts);
+    for (size_t k = 0; rc == 0 && k < nk; k++)
+        out->n = mt_finding_add(out->f, out->n, MAX_FINDINGS, ri, r, who[k], counts[k]);
+    free(zkeys), free(keys), free(who), free(counts);
+    return rc;
+}
+
 static int apply_rule(mr_call *call, const Medrep__Meeting *m, const mt_rule *r, int ri,
                       const mr_tz *tz, const Medrep__Expense *extra, findings *out)
 {
@@ -134,22 +174,14 @@ static int apply_rule(mr_call *call, const Medrep__Meeting *m, const mt_rule *r,
                                 (double)m->budget_cents / (m->head_count > 0 ? m->head_count : 1));
         return 0;
     case MT_LIM_MEETINGS_PER_CUSTOMER:
-        for (size_t i = 0; i < m->n_invitees; i++) {
-            if (!mt_invitee_counts(m->invitees[i]))
-                continue;
-            snprintf(zkey, sizeof zkey, "meet:cust:%s", m->invitees[i]->customer_id);
-            int c = person_count(call, r, m, zkey, tz);
-            if (c < 0)
-                return -1;
-            out->n = mt_finding_add(out->f, out->n, MAX_FINDINGS, ri, r, m->invitees[i]->customer_id, c);
-        }
-        return 0;
+        return per_customer(call, m, r, ri, tz, out);
     case MT_LIM_MEETINGS_PER_SPEAKER: {
         if (!m->speaker_id || !m->speaker_id[0])
             return 0;
         snprintf(zkey, sizeof zkey, "meet:spk:%s", m->speaker_id);
-        int c = person_count(call, r, m, zkey, tz);
-        if (c < 0)
+        const char *keys[] = {zkey};
+        int c = 0;
+        if (person_counts(call, r, m, keys, 1, tz, &c) != 0)
             return -1;
         out->n = mt_finding_add(out->f, out->n, MAX_FINDINGS, ri, r, m->speaker_id, c);
         return 0;

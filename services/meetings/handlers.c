@@ -69,56 +69,184 @@ static int get_meeting(mr_call *call)
 
 /* ---- ListMeetings ---- */
 
+/* A position in a meetings zset: score (start_ms) then id, the order in
+ * which ZRANGEBYSCORE returns members. The page token is "<start>:<id>". */
+typedef struct {
+    long long score;
+    char id[MR_ID_MAX];
+} list_pos;
+
+static int pos_cmp(long long score, const char *id, const list_pos *p)
+{
+    if (score != p->score)
+        return score < p->score ? -1 : 1;
+    return strcmp(id, p->id);
+}
+
+/* Parses a page token; false when it is malformed. */
+static bool parse_page_token(const char *tok, list_pos *p)
+{
+    const char *colon = strchr(tok, ':');
+    if (!colon || colon == tok || colon - tok > 19)   /* at most 18 digits: no overflow */
+        return false;
+    char num[24];
+    memcpy(num, tok, (size_t)(colon - tok));
+    num[colon - tok] = 0;
+    for (const char *c = num[0] == '-' ? num + 1 : num; ; c++) {
+        if (!*c)
+            break;
+        if (*c < '0' || *c > '9')
+            return false;
+    }
+    if (!num[0] || (num[0] == '-' && !num[1]))
+        return false;
+    p->score = strtoll(num, NULL, 10);
+    if (!mr_md_id_valid(colon + 1))
+        return false;
+    snprintf(p->id, sizeof p->id, "%s", colon + 1);
+    return true;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Walks the zset from the page token on, in batches, keeping the meetings
+ * that pass the filters, up to `limit`, then looks ahead (within the scan
+ * budget) for one more to decide whether there is a next page. Every
+ * entry examined moves the cursor, so nothing is returned twice; entries
+ * added behind the cursor meanwhile are left to a fresh listing. */
 static int list_meetings(mr_call *call)
 {
     Medrep__ListMeetingsRequest *req = mr_call_decode(call, &medrep__list_meetings_request__descriptor);
     if (!req)
         return call->code;
-    char key[160], from[32], to[32];
+    char key[160], from[32], to[32], next_tok[128] = "";
     int limit = req->limit > 0 && req->limit <= 500 ? req->limit : 100;
     bool by_rep = req->rep_id && req->rep_id[0];
+    bool by_team = req->team && req->team[0];
+    bool by_state = req->state && req->state[0];
+    list_pos cur = {0, ""};
+    bool have_cur = req->page_token && req->page_token[0];
+    char **team_reps = NULL;
+    long n_team = 0;
+    Medrep__Meeting **ms = NULL;
+    size_t k = 0;
     if (by_rep && !mr_md_id_valid(req->rep_id)) {
         mr_call_fail(call, MR_INVALID_ARGUMENT, "rep_id is not valid");
         goto done;
+    }
+    if (by_team && !mr_md_id_valid(req->team)) {
+        mr_call_fail(call, MR_INVALID_ARGUMENT, "team is not valid");
+        goto done;
+    }
+    if (have_cur && !parse_page_token(req->page_token, &cur)) {
+        mr_call_fail(call, MR_INVALID_ARGUMENT, "page_token is not valid (pass a next_page_token back unchanged)");
+        goto done;
+    }
+    ms = calloc((size_t)limit + 1, sizeof *ms);
+    if (!ms) {
+        mr_call_fail(call, MR_INTERNAL, "out of memory");
+        goto done;
+    }
+    if (by_team) {
+        char idx[160];
+        if (mr_md_index(idx, sizeof idx, "team", req->team, "reps") < 0) {
+            mr_call_fail(call, MR_INVALID_ARGUMENT, "team is not valid");
+            goto done;
+        }
+        n_team = mr_md_list(call->store, call->region, idx, &team_reps);
+        if (n_team < 0) {
+            team_reps = NULL;
+            mr_call_fail(call, MR_UNAVAILABLE, "redis unavailable: %s", mr_store_error(call->store));
+            goto done;
+        }
+        if (n_team > 1)
+            qsort(team_reps, (size_t)n_team, sizeof *team_reps, cmp_str);
+        if (by_rep && !(n_team > 0 && bsearch(&req->rep_id, team_reps, (size_t)n_team, sizeof *team_reps,
+                                               cmp_str)))
+            goto reply;   /* the rep is not on the team: none */
+        if (n_team == 0)
+            goto reply;
     }
     if (by_rep)
         mr_key(key, sizeof key, call->region, "meet:rep:%s", req->rep_id);
     else
         mr_key(key, sizeof key, call->region, "meet:all");
-    snprintf(from, sizeof from, "%lld", (long long)req->from_ms);
+    long long lo = req->from_ms;
+    if (have_cur && cur.score > lo)
+        lo = cur.score;
+    snprintf(from, sizeof from, "%lld", lo);
     if (req->to_ms > 0)
         snprintf(to, sizeof to, "(%lld", (long long)req->to_ms);
     else
         snprintf(to, sizeof to, "+inf");
-    mr_val *v = mr_store_cmd(call->store, "ZRANGEBYSCORE %s %s %s LIMIT 0 %d", key, from, to, limit * 4);
-    if (!v || mr_val_type(v) == MR_VAL_ERROR) {
+    const long batch = limit < 50 ? 50 : limit;
+    const long budget = (long)limit * 20 > 2000 ? (long)limit * 20 : 2000;   /* entries examined per call */
+    long offset = 0, examined = 0;
+    bool more = false, full = false, exhausted = false;
+    list_pos last_kept = {0, ""};
+    while (!exhausted && !more && examined < budget) {
+        mr_val *v = mr_store_cmd(call->store, "ZRANGEBYSCORE %s %s %s WITHSCORES LIMIT %ld %ld", key, from, to,
+                                 offset, batch);
+        if (!v || mr_val_type(v) == MR_VAL_ERROR) {
+            mr_val_free(&v);
+            mr_call_fail(call, MR_UNAVAILABLE, "redis unavailable: %s", mr_store_error(call->store));
+            goto done;
+        }
+        size_t n = mr_val_count(v) / 2;
+        offset += (long)n;
+        size_t i = 0;
+        for (; i < n && !more && examined < budget; i++) {
+            const char *id = mr_val_str(mr_val_at(v, 2 * i), NULL);
+            const char *sc = mr_val_str(mr_val_at(v, 2 * i + 1), NULL);
+            if (!id || !sc || strlen(id) >= MR_ID_MAX)
+                continue;
+            long long score = strtoll(sc, NULL, 10);
+            if (have_cur && pos_cmp(score, id, &cur) <= 0)
+                continue;   /* at or before the cursor: already seen */
+            examined++;
+            cur.score = score, have_cur = true;
+            snprintf(cur.id, sizeof cur.id, "%s", id);
+            Medrep__Meeting *m = NULL;
+            if (mt_load(call->store, call->region, id, &m) != 1)
+                continue;
+            bool keep = !(by_state && strcmp(req->state, m->state ? m->state : "") != 0);
+            if (keep && by_team && !by_rep) {
+                const char *rep = m->rep_id ? m->rep_id : "";
+                keep = bsearch(&rep, team_reps, (size_t)n_team, sizeof *team_reps, cmp_str) != NULL;
+            }
+            if (keep && full) {
+                more = true;   /* one more exists: there is a next page */
+            } else if (keep) {
+                ms[k++] = m, m = NULL;
+                last_kept = cur;
+                full = k == (size_t)limit;
+            }
+            if (m)
+                medrep__meeting__free_unpacked(m, NULL);
+        }
+        exhausted = i == n && n < (size_t)batch;   /* every entry up to the end was seen */
         mr_val_free(&v);
-        mr_call_fail(call, MR_UNAVAILABLE, "redis unavailable: %s", mr_store_error(call->store));
-        goto done;
     }
-    size_t n = mr_val_count(v), k = 0;
-    Medrep__Meeting **ms = calloc(n + 1, sizeof *ms);
-    for (size_t i = 0; ms && i < n && k < (size_t)limit; i++) {
-        const char *id = mr_val_str(mr_val_at(v, i), NULL);
-        Medrep__Meeting *m = NULL;
-        if (!id || mt_load(call->store, call->region, id, &m) != 1)
-            continue;
-        if (req->state && req->state[0] && strcmp(req->state, m->state) != 0)
-            medrep__meeting__free_unpacked(m, NULL);
-        else
-            ms[k++] = m;
-    }
-    mr_val_free(&v);
+    if (more)
+        snprintf(next_tok, sizeof next_tok, "%lld:%s", last_kept.score, last_kept.id);
+    else if (!exhausted && !full)   /* the budget ran out: go on from the last examined */
+        snprintf(next_tok, sizeof next_tok, "%lld:%s", cur.score, cur.id);
+    else if (!exhausted && full && k > 0)   /* budget ran out while looking ahead */
+        snprintf(next_tok, sizeof next_tok, "%lld:%s", last_kept.score, last_kept.id);
+reply:;
     Medrep__ListMeetingsReply r = MEDREP__LIST_MEETINGS_REPLY__INIT;
     r.meetings = ms, r.n_meetings = k;
-    if (ms)
-        mr_call_reply(call, &r.base);
-    else
-        mr_call_fail(call, MR_INTERNAL, "out of memory");
+    r.next_page_token = next_tok;
+    mr_call_reply(call, &r.base);
+done:
     for (size_t i = 0; i < k; i++)
         medrep__meeting__free_unpacked(ms[i], NULL);
     free(ms);
-done:
+    if (team_reps)
+        mr_md_free_ids(team_reps, n_team);
     medrep__list_meetings_request__free_unpacked(req, NULL);
     return call->code;
 }
@@ -195,14 +323,18 @@ static int on_call_logged(mr_event_call *call, const Medrep__CallLogged *cl)
             break;
         }
         bool same_rep = got == 1 && strcmp(m->rep_id, cl->rep_id) == 0 && cl->start_ms >= m->start_ms;
+        bool changed = false;
         for (size_t k = 0; same_rep && k < m->n_followups; k++) {
             Medrep__FollowUp *f = m->followups[k];
             if (strcmp(f->customer_id, cl->customer_id) != 0 || f->done_ms)
                 continue;
             f->done_ms = cl->start_ms > 0 ? cl->start_ms : call->now_ms, f->has_done_ms = true;
+            changed = true;
+        }
+        /* one save per meeting: a second would expect the version the first sets */
+        if (changed)
             rc = mt_stage_save(call->tx, call->region, m, m->version) != 0 ||
                  mr_tx_addv(call->tx, "SREM", key, id, NULL) != 0 ? -1 : 0;
-        }
         if (m)
             medrep__meeting__free_unpacked(m, NULL);
     }

@@ -123,6 +123,11 @@ static int parse_edge(const char *text, mt_flow *flow, char *err, size_t errcap)
         snprintf(err, errcap, "flow: unknown state in '%s'", text);
         return -1;
     }
+    /* a held meeting has follow-ups planned in scheduling: no undoing it */
+    if (f >= 0 && (t == MT_CANCELLED || t == MT_RESCHEDULED) && !mt_state_before_held((mt_state)f)) {
+        snprintf(err, errcap, "flow: '%s': a meeting is cancelled or rescheduled only before it is held", text);
+        return -1;
+    }
     uint32_t g;
     if (parse_guards(guards, &g, err, errcap) != 0)
         return -1;

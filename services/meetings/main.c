@@ -21,6 +21,7 @@ static const char DEFAULTS[] =
     "prescriber_only_exclude = nurse,intern,head_nurse\n"
     "key_segments = A,B\n"
     "rsvp_deadline_hours = 24\n"
+    "filing_lead_hours = 0\n"
     "approval_threshold_cents = 500000\n"
     "second_approver =\n"
     "approver =\n"
@@ -44,6 +45,10 @@ static const char DEFAULTS[] =
     "reimbursement_documents = notice,sign_in_sheet,invoice,expense_detail\n"
     "evaluation_hardware_weight = 0.2\n"
     "evaluation_rx_full_points = 10\n"
+    "evaluation_rx_months = 3\n"
+    "peer_timeout_ms = 2000\n"
+    "peer_attempt_ms = 1000\n"
+    "slot_rep_plan = true\n"
     "deadline_check_interval_s = 60\n"
     "[meetings@kind:in_department]\n"
     "head_count_cap = 10\n"
@@ -56,6 +61,7 @@ static void fini(mr_service *svc)
     if (!st)
         return;
     mt_ticker_stop(&st->ticker);
+    mr_client_free(&st->peer);
     for (int i = 0; i < st->region_count; i++)
         mr_tz_free(&st->tzs[i]);
     mr_config_free(&st->defaults);

@@ -13,8 +13,9 @@
  *   meet:deadlines         zset rsvp deadline -> id while invitations are out
  *   meet:seg:<product>     hash customer -> segment (our copy from CustomerRegraded)
  *   meet:fu:<customer>     set of meetings with an open follow-up of the customer
- *   meet:v:<id>:<version>  concurrency guard: a change made from version v
- *                          commits only once (see mt_stage_save) */
+ *   meet:ver               hash id -> version of the stored record: every save
+ *                          expects (mr_tx_expect) the version it loaded, so a
+ *                          change made from a stale version is refused whole */
 #ifndef MEETINGS_SHELL_H
 #define MEETINGS_SHELL_H
 
@@ -25,6 +26,8 @@
 #include "config.h"
 #include "meetings.pb-c.h"
 #include "service.h"
+#include "masterdata.h"
+#include "transport.h"
 
 #define MT_MAX_REGIONS 64
 #define MT_MAX_GUESTS 256
@@ -38,6 +41,7 @@ typedef struct {
     char region_names[MT_MAX_REGIONS][33];
     mr_tz *tzs[MT_MAX_REGIONS];   /* owned */
     int region_count;
+    mr_client *peer;              /* to ask scoring and scheduling (owned; made on first use by the request thread) */
 } mt_state_t;
 
 /* Settings of one meeting: looked up in [meetings@kind:K], [meetings@product:P],
@@ -74,15 +78,29 @@ int mt_stage_save(mr_tx *tx, const char *region, Medrep__Meeting *m, int64_t bas
 void mt_segment(mr_store *store, const char *region, const char *product, const char *customer,
                 char *out, size_t cap);
 
-/* Ids of meetings in zset key (without the region tag) with their start
- * and state, for the compliance windows. Returns the count (arrays owned
- * by the caller, free with free()), -1 on Redis failure. */
+/* Ids of the meetings in zset key (without the region tag) starting in
+ * [from_ms, to_ms], with their start and state, for the compliance
+ * windows and slot clashes: two round trips whatever the window holds,
+ * and only the window is read. Returns the count (array owned by the
+ * caller, free with free()), -1 on Redis failure. */
 typedef struct {
     char id[64];
     int64_t start_ms;
     char state[24];
 } mt_indexed;
-long mt_index_read(mr_store *store, const char *region, const char *zkey, mt_indexed **out);
+long mt_index_read(mr_store *store, const char *region, const char *zkey, int64_t from_ms, int64_t to_ms,
+                   mt_indexed **out);
+/* The same for nk indexes at once (one pipeline, then one HMGET): *out
+ * holds the items of zkeys[0], then of zkeys[1], ...; counts[k] how many
+ * are zkeys[k]'s. Returns the total, -1 on Redis failure. */
+long mt_index_read_many(mr_store *store, const char *region, const char *const *zkeys, size_t nk, int64_t from_ms,
+                        int64_t to_ms, mt_indexed **out, long *counts);
+
+/* Reads customers ids[0..n) (master data) and their segments for product
+ * (our copy) in one pipeline: found[i] says whether customer i exists.
+ * 0, or -1 when Redis failed. */
+int mt_customers_read(mr_store *store, const char *region, const char *product, char *const *ids, size_t n,
+                      mr_customer *out, char (*segs)[4], int *found);
 
 /* True when the meeting counts toward the customer's meetings (expected or attended). */
 bool mt_invitee_counts(const Medrep__Invitee *v);
@@ -102,6 +120,9 @@ int mt_set_str(char **field, const char *v);
 void mt_guests_load(const Medrep__Meeting *m, mt_invitee *items, mt_guest_list *g);
 /* Rebuilds m->invitees from g. 0 or -1 (out of memory). */
 int mt_guests_store(Medrep__Meeting *m, const mt_guest_list *g);
+/* 0 when start_ms is at least [meetings] filing_lead_hours away, else -1
+ * with the call failed FAILED_PRECONDITION. */
+int mt_filed_in_advance(mr_call *call, const mt_settings *s, int64_t start_ms);
 /* Appends a history entry. 0 or -1. */
 int mt_history_add(Medrep__Meeting *m, const char *from, const char *to, const char *actor,
                    int64_t at_ms, const char *comment);
@@ -126,6 +147,33 @@ int mt_expense_check(mr_call *call, const mt_settings *s, Medrep__Meeting *m,
 extern const mr_method mt_methods[];
 extern const size_t mt_method_count;
 int mt_on_event(mr_event_call *call);
+
+/* rx_scoring.c: the attendees' and the department's before/after shares
+ * of our product, from scoring's monthly data. */
+typedef struct {
+    char (*ids)[64];
+    double *before, *after;      /* 0..1 */
+    size_t n;
+} mt_rx_set;
+/* Fills *out (free with mt_rx_set_free). 0, or -1 with the call failed
+ * (UNAVAILABLE when scoring did not answer). */
+int mt_rx_from_scoring(mr_call *call, const mt_settings *s, const Medrep__Meeting *m, mt_rx_set *out);
+void mt_rx_set_free(mt_rx_set *set);
+
+/* rep_plan.c: the client other services are asked through (made on
+ * first use; NULL when out of memory), and the rep's fixed appointments
+ * (pinned calls and PIMs) from scheduling between from_ms and to_ms:
+ * the count with *out (free()), or -1 with the call failed (UNAVAILABLE
+ * when scheduling did not answer). */
+typedef struct {
+    int64_t start_ms, end_ms;
+} mt_busy;
+mr_client *mt_peer(mr_call *call, const mt_settings *s);
+/* How long to wait for another service: peer_timeout_ms, cut to what is
+ * left of the caller's own deadline (0: nothing left). */
+int mt_peer_timeout(const mr_call *call, const mt_settings *s);
+long mt_rep_fixed_calls(mr_call *call, const mt_settings *s, const char *rep, int64_t from_ms, int64_t to_ms,
+                        mt_busy **out);
 
 /* ticker.c: a thread that sends CheckDeadlines for every region every
  * interval_s seconds (NULL when interval_s <= 0 or it cannot start). */

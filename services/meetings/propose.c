@@ -31,25 +31,32 @@ static long load_candidates(mr_call *call, const char *dept, const char *product
     long n = mr_md_list(call->store, call->region, index, &ids);
     if (n < 0)
         return -1;
-    if (n > MAX_CANDS)
-        n = MAX_CANDS;
-    mt_candidate *c = calloc((size_t)n + 1, sizeof *c);
-    long k = 0;
-    for (long i = 0; c && i < n; i++) {
-        mr_customer cu;
-        if (mr_md_get_customer(call->store, call->region, ids[i], &cu) != 1)
-            continue;
-        mt_candidate *x = &c[k++];
-        snprintf(x->customer_id, sizeof x->customer_id, "%s", cu.id);
-        mt_segment(call->store, call->region, product, cu.id, x->segment, sizeof x->segment);
-        snprintf(x->title, sizeof x->title, "%s", cu.kind == MR_CUSTOMER_PRESCRIBER ? cu.title : cu.group);
-        x->prescriber = cu.kind == MR_CUSTOMER_PRESCRIBER;
-        x->kol = cu.kol;
-        snprintf(x->compliance_risk, sizeof x->compliance_risk, "%s", cu.compliance_risk);
+    size_t k = (size_t)(n > MAX_CANDS ? MAX_CANDS : n);
+    mt_candidate *c = calloc(k + 1, sizeof *c);
+    mr_customer *cu = calloc(k + 1, sizeof *cu);
+    char (*segs)[4] = calloc(k + 1, sizeof *segs);
+    int *found = calloc(k + 1, sizeof *found);
+    long got = -1;
+    if (c && cu && segs && found && mt_customers_read(call->store, call->region, product, ids, k, cu, segs, found) == 0) {
+        got = 0;
+        for (size_t i = 0; i < k; i++) {
+            if (!found[i])
+                continue;
+            mt_candidate *x = &c[got++];
+            snprintf(x->customer_id, sizeof x->customer_id, "%s", cu[i].id);
+            snprintf(x->segment, sizeof x->segment, "%s", segs[i]);
+            snprintf(x->title, sizeof x->title, "%s", cu[i].kind == MR_CUSTOMER_PRESCRIBER ? cu[i].title : cu[i].group);
+            x->prescriber = cu[i].kind == MR_CUSTOMER_PRESCRIBER;
+            x->kol = cu[i].kol;
+            snprintf(x->compliance_risk, sizeof x->compliance_risk, "%s", cu[i].compliance_risk);
+        }
     }
     mr_md_free_ids(ids, n);
+    free(cu), free(segs), free(found);
+    if (got < 0)
+        free(c), c = NULL;
     *out = c;
-    return c ? k : -1;
+    return got;
 }
 
 static void policy_of(const mt_settings *s, const Medrep__Meeting *m, mt_invite_policy *p)
@@ -146,11 +153,18 @@ static size_t find_slots(const mt_settings *s, const mr_tz *tz, const char *mome
  * the new count, or -1 when Redis failed. */
 static long drop_clashes(mr_call *call, const mt_settings *s, const char *zkey, slot *slots, size_t n)
 {
+    int64_t busy = (mt_int(s, "staff_call_before_min", 60) + mt_int(s, "agenda_total_min", 35)) * 60000LL;
+    if (n == 0)
+        return 0;
+    int64_t lo = slots[0].start_ms, hi = slots[0].start_ms;
+    for (size_t i = 1; i < n; i++) {
+        lo = slots[i].start_ms < lo ? slots[i].start_ms : lo;
+        hi = slots[i].start_ms > hi ? slots[i].start_ms : hi;
+    }
     mt_indexed *items = NULL;
-    long k = mt_index_read(call->store, call->region, zkey, &items);
+    long k = mt_index_read(call->store, call->region, zkey, lo - busy, hi + busy, &items);
     if (k < 0)
         return -1;
-    int64_t busy = (mt_int(s, "staff_call_before_min", 60) + mt_int(s, "agenda_total_min", 35)) * 60000LL;
     const char *committed = mt_str(s, "slot_blocking_states");
     size_t kept = 0;
     for (size_t i = 0; i < n; i++) {
@@ -165,7 +179,37 @@ static long drop_clashes(mr_call *call, const mt_settings *s, const char *zkey, 
     return (long)kept;
 }
 
-/* Slots that fit the rep's and the staff's other meetings. */
+/* Drops the slots whose time (staff call to the agenda's end) overlaps
+ * one of the rep's fixed appointments in scheduling. Returns the new
+ * count, or -1 (call failed). */
+static long drop_fixed_calls(mr_call *call, const mt_settings *s, const char *rep, slot *slots, size_t n)
+{
+    if (n == 0 || !mt_bool(s, "slot_rep_plan", true))
+        return (long)n;
+    int64_t before = mt_int(s, "staff_call_before_min", 60) * 60000LL, len = mt_int(s, "agenda_total_min", 35) * 60000LL;
+    int64_t lo = slots[0].start_ms, hi = slots[0].start_ms;
+    for (size_t i = 1; i < n; i++) {
+        lo = slots[i].start_ms < lo ? slots[i].start_ms : lo;
+        hi = slots[i].start_ms > hi ? slots[i].start_ms : hi;
+    }
+    mt_busy *busy = NULL;
+    long nb = mt_rep_fixed_calls(call, s, rep, lo - before, hi + len, &busy);
+    if (nb < 0)
+        return -1;
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool clash = false;
+        for (long j = 0; j < nb && !clash; j++)
+            clash = busy[j].start_ms < slots[i].start_ms + len && busy[j].end_ms > slots[i].start_ms - before;
+        if (!clash)
+            slots[kept++] = slots[i];
+    }
+    free(busy);
+    return (long)kept;
+}
+
+/* Slots that fit the rep's and the staff's other meetings, and the rep's
+ * fixed appointments in scheduling. */
 static long fitting_slots(mr_call *call, const mt_settings *s, const Medrep__SuggestRequest *req, slot *slots,
                           size_t n)
 {
@@ -174,6 +218,8 @@ static long fitting_slots(mr_call *call, const mt_settings *s, const Medrep__Sug
     if (req->rep_id && mr_md_id_valid(req->rep_id)) {
         snprintf(zkey, sizeof zkey, "meet:rep:%s", req->rep_id);
         kept = drop_clashes(call, s, zkey, slots, (size_t)kept);
+        if (kept >= 0)
+            kept = drop_fixed_calls(call, s, req->rep_id, slots, (size_t)kept);
     }
     for (size_t i = 0; i < req->n_staff_ids && kept >= 0; i++) {
         if (!mr_md_id_valid(req->staff_ids[i]))
@@ -227,7 +273,8 @@ static int suggest(mr_call *call)
                             days, slots, 64);
     long fit = fitting_slots(call, &s, req, slots, nsl);
     if (fit < 0) {
-        mr_call_fail(call, MR_UNAVAILABLE, "redis unavailable");
+        if (call->code == MR_OK)
+            mr_call_fail(call, MR_UNAVAILABLE, "redis unavailable: %s", mr_store_error(call->store));
         goto done;
     }
     nsl = (size_t)fit;
@@ -342,6 +389,41 @@ static int validate(mr_call *call, const Medrep__Meeting *m)
     return 0;
 }
 
+/* Invites the guests the proposal names (their records and segments
+ * read in one pipeline), each checked by the core. 0 or -1 (call failed). */
+static int invite_given(mr_call *call, const mt_invite_policy *pol, const Medrep__Meeting *m, mt_guest_list *g)
+{
+    size_t n = m->n_invitees;
+    if (n == 0)
+        return 0;
+    char **ids = calloc(n, sizeof *ids), (*segs)[4] = calloc(n, sizeof *segs);
+    mr_customer *cu = calloc(n, sizeof *cu);
+    int *found = calloc(n, sizeof *found), rc = 0;
+    if (!ids || !segs || !cu || !found)
+        rc = -1, mr_call_fail(call, MR_INTERNAL, "out of memory");
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        ids[i] = m->invitees[i]->customer_id;
+    if (rc == 0 && mt_customers_read(call->store, call->region, m->product_id, ids, n, cu, segs, found) != 0)
+        rc = -1, mr_call_fail(call, MR_UNAVAILABLE, "redis unavailable: %s", mr_store_error(call->store));
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const Medrep__Invitee *p = m->invitees[i];
+        mt_invitee v = {0};
+        char why[256];
+        snprintf(v.customer_id, sizeof v.customer_id, "%s", p->customer_id);
+        snprintf(v.backup_for, sizeof v.backup_for, "%s", p->backup_for ? p->backup_for : "");
+        snprintf(v.segment, sizeof v.segment, "%s", segs[i]);
+        if (!found[i]) {
+            rc = -1, mr_call_fail(call, MR_NOT_FOUND, "invitee %s is not a known customer", p->customer_id);
+            break;
+        }
+        snprintf(v.title, sizeof v.title, "%s", cu[i].kind == MR_CUSTOMER_PRESCRIBER ? cu[i].title : cu[i].group);
+        if (mt_invite(g, pol, &v, call->now_ms, why, sizeof why) != 0)
+            rc = -1, mr_call_fail(call, MR_FAILED_PRECONDITION, "invitation refused: %s", why);
+    }
+    free(ids), free(segs), free(cu), free(found);
+    return rc;
+}
+
 /* Builds the guest list: given invitees checked by the core (segment and
  * title from our data), or the suggestions when asked. */
 static int build_guests(mr_call *call, const mt_settings *s, Medrep__Meeting *m, bool suggest_list)
@@ -350,7 +432,6 @@ static int build_guests(mr_call *call, const mt_settings *s, Medrep__Meeting *m,
     policy_of(s, m, &pol);
     mt_invitee *items = calloc(MT_MAX_GUESTS, sizeof *items);
     mt_guest_list g = {items, 0, MT_MAX_GUESTS};
-    int rc = 0;
     if (!items)
         return mr_call_fail(call, MR_INTERNAL, "out of memory"), -1;
     if (m->n_invitees == 0 && suggest_list) {
@@ -361,25 +442,7 @@ static int build_guests(mr_call *call, const mt_settings *s, Medrep__Meeting *m,
             items[i].invited_ms = items[i].status == MT_INV_EXPECTED ? call->now_ms : 0;
         free(c);
     }
-    for (size_t i = 0; i < m->n_invitees && rc == 0; i++) {
-        const Medrep__Invitee *p = m->invitees[i];
-        mt_invitee v = {0};
-        mr_customer cu;
-        snprintf(v.customer_id, sizeof v.customer_id, "%s", p->customer_id);
-        snprintf(v.backup_for, sizeof v.backup_for, "%s", p->backup_for ? p->backup_for : "");
-        if (mr_md_get_customer(call->store, call->region, p->customer_id, &cu) != 1) {
-            rc = -1;
-            mr_call_fail(call, MR_NOT_FOUND, "invitee %s is not a known customer", p->customer_id);
-            break;
-        }
-        snprintf(v.title, sizeof v.title, "%s", cu.kind == MR_CUSTOMER_PRESCRIBER ? cu.title : cu.group);
-        mt_segment(call->store, call->region, m->product_id, v.customer_id, v.segment, sizeof v.segment);
-        char why[256];
-        if (mt_invite(&g, &pol, &v, call->now_ms, why, sizeof why) != 0) {
-            rc = -1;
-            mr_call_fail(call, MR_FAILED_PRECONDITION, "invitation refused: %s", why);
-        }
-    }
+    int rc = invite_given(call, &pol, m, &g);
     if (rc == 0 && mt_guests_store(m, &g) != 0) {
         rc = -1;
         mr_call_fail(call, MR_INTERNAL, "out of memory");
@@ -508,6 +571,8 @@ static int propose(mr_call *call)
     }
     mt_settings s;
     mt_settings_init(&s, mr_service_state(call->svc), call->region, m->kind, m->product_id);
+    if (mt_filed_in_advance(call, &s, m->start_ms) != 0)
+        goto done;
     char why[256];
     rc = check_preconditions(call, &s, m, &d, why, sizeof why);
     if (rc > 0) {

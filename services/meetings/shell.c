@@ -142,6 +142,13 @@ int mt_emit_changed(mr_call *call, const Medrep__Meeting *m, const char *from, c
     mc.invitee_ids = ids, mc.n_invitee_ids = n;
     mc.staff_ids = m->staff_ids, mc.n_staff_ids = m->n_staff_ids;
     mc.approver_id = (char *)(approver ? approver : m->approver_id);
+    /* where, how long and what kind: scheduling makes the meeting a stop
+     * in the rep's day from these, never from this service's record */
+    mc.kind = m->kind;
+    if (m->hospital_id && m->hospital_id[0] && (!m->kind || strcmp(m->kind, "out_of_department")))
+        mc.hospital_id = m->hospital_id;
+    if (m->has_duration_min && m->duration_min > 0)
+        mc.duration_min = m->duration_min, mc.has_duration_min = true;
     ev.body_case = MEDREP__EVENT__BODY_MEETING_CHANGED;
     ev.meeting_changed = &mc;
     return mr_call_emit(call, &ev);
@@ -161,4 +168,13 @@ int mt_save_reply(mr_call *call, Medrep__Meeting *m, int64_t base)
     Medrep__MeetingReply r = MEDREP__MEETING_REPLY__INIT;
     r.meeting = m;
     return mr_call_reply(call, &r.base);
+}
+
+int mt_filed_in_advance(mr_call *call, const mt_settings *s, int64_t start_ms)
+{
+    long long lead = mt_int(s, "filing_lead_hours", 0);
+    if (start_ms - call->now_ms >= lead * 3600000LL)
+        return 0;
+    return mr_call_fail(call, MR_FAILED_PRECONDITION, "a meeting is filed at least %lld hours before its start", lead),
+           -1;
 }

@@ -196,6 +196,8 @@ static int apply_target(mr_call *call, const mt_settings *s, Medrep__Meeting *m,
 {
     switch (to) {
     case MT_RESCHEDULED:
+        if (mt_filed_in_advance(call, s, req->new_start_ms) != 0)
+            return -1;
         m->start_ms = req->new_start_ms;
         m->rsvp_deadline_ms = m->start_ms - mt_int(s, "rsvp_deadline_hours", 24) * 3600000LL;
         clear_approvals(m);

@@ -509,5 +509,6 @@ const mr_method sc_methods[] = {
     {"GradeChanges", grade_changes},
     {"HospitalGrades", sc_hospital_grades},
     {"ListCustomers", sc_list_customers},
+    {"MonthlyPrescriptions", sc_monthly_prescriptions},
 };
 const size_t sc_method_count = sizeof sc_methods / sizeof sc_methods[0];

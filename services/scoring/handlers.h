@@ -16,5 +16,6 @@ int sc_on_event(mr_event_call *call);
 /* queries.c */
 int sc_hospital_grades(mr_call *call);
 int sc_list_customers(mr_call *call);
+int sc_monthly_prescriptions(mr_call *call);
 
 #endif

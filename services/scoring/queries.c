@@ -1,7 +1,8 @@
 /* queries.c: the read-only methods that list many things, paged:
  * HospitalGrades (graded on the fly by grade.c from master data and the
  * therapy-area use kept by imports) and ListCustomers (customers of a
- * rep, hospital, department or the region, by segment). */
+ * rep, hospital, department or the region, by segment), and
+ * MonthlyPrescriptions (stored monthly prescriptions of a customer list). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,5 +240,101 @@ done:
     free(ids);
     mr_val_free(&v);
     medrep__list_customers_request__free_unpacked(req, NULL);
+    return call->code;
+}
+
+/* ---- MonthlyPrescriptions ---- */
+
+#define RX_MAX_CUSTOMERS 2000
+#define RX_MAX_MONTHS 36
+
+static bool month_valid(const char *m)
+{
+    return m && strlen(m) == 7 && m[4] == '-' && strspn(m, "0123456789-") == 7 &&
+           ((m[5] == '0' && m[6] >= '1' && m[6] <= '9') || (m[5] == '1' && m[6] >= '0' && m[6] <= '2'));
+}
+
+static bool rx_request_valid(const Medrep__MonthlyPrescriptionsRequest *req)
+{
+    if (!mr_md_id_valid(req->product_id) || req->n_customer_ids < 1 || req->n_customer_ids > RX_MAX_CUSTOMERS ||
+        req->n_months < 1 || req->n_months > RX_MAX_MONTHS)
+        return false;
+    for (size_t i = 0; i < req->n_customer_ids; i++)
+        if (!mr_md_id_valid(req->customer_ids[i]))
+            return false;
+    for (size_t i = 0; i < req->n_months; i++)
+        if (!month_valid(req->months[i]))
+            return false;
+    return true;
+}
+
+/* Pipelines one HMGET per customer; appends the months with data to out
+ * (rows owned by the caller's arena `rows`). Returns the count or -1. */
+static long rx_read(mr_call *call, const Medrep__MonthlyPrescriptionsRequest *req, Medrep__CustomerMonth *rows,
+                    Medrep__CustomerMonth **out)
+{
+    const char **argv = calloc(req->n_months + 2, sizeof *argv);
+    char key[256];
+    if (!argv)
+        return -1;
+    argv[0] = "HMGET";
+    for (size_t m = 0; m < req->n_months; m++)
+        argv[m + 2] = req->months[m];
+    for (size_t i = 0; i < req->n_customer_ids; i++) {
+        mr_key(key, sizeof key, call->region, SC_KEY_RX, req->customer_ids[i], req->product_id);
+        argv[1] = key;
+        mr_store_append(call->store, (int)req->n_months + 2, argv, NULL);
+    }
+    free(argv);
+    long n = 0;
+    bool failed = false;
+    for (size_t i = 0; i < req->n_customer_ids; i++) {
+        mr_val *v = mr_store_next_reply(call->store);
+        failed |= mr_val_is_error(v);
+        for (size_t m = 0; !failed && m < mr_val_count(v); m++) {
+            const char *text = mr_val_str(mr_val_at(v, m), NULL);
+            if (!text || mr_val_type(mr_val_at(v, m)) != MR_VAL_STRING)
+                continue;
+            Medrep__CustomerMonth *r = &rows[n];
+            medrep__customer_month__init(r);
+            r->customer_id = req->customer_ids[i], r->month = req->months[m];
+            if (sscanf(text, "%lf %lf", &r->our, &r->market) != 2)
+                continue;
+            r->has_our = r->has_market = true;
+            out[n++] = r;
+        }
+        mr_val_free(&v);
+    }
+    return failed ? -1 : n;
+}
+
+int sc_monthly_prescriptions(mr_call *call)
+{
+    Medrep__MonthlyPrescriptionsRequest *req =
+        mr_call_decode(call, &medrep__monthly_prescriptions_request__descriptor);
+    if (!req)
+        return call->code;
+    if (!rx_request_valid(req)) {
+        mr_call_fail(call, MR_INVALID_ARGUMENT, "needs a valid product_id, 1 to %d valid customer_ids and 1 to %d "
+                     "months as YYYY-MM", RX_MAX_CUSTOMERS, RX_MAX_MONTHS);
+        medrep__monthly_prescriptions_request__free_unpacked(req, NULL);
+        return call->code;
+    }
+    size_t cap = req->n_customer_ids * req->n_months;
+    Medrep__CustomerMonth *rows = calloc(cap, sizeof *rows);
+    Medrep__CustomerMonth **out = calloc(cap, sizeof *out);
+    long n = rows && out ? rx_read(call, req, rows, out) : -2;
+    if (n >= 0) {
+        Medrep__MonthlyPrescriptionsReply reply = MEDREP__MONTHLY_PRESCRIPTIONS_REPLY__INIT;
+        reply.months = out, reply.n_months = (size_t)n;
+        mr_call_reply(call, &reply.base);
+    } else if (n == -1) {
+        mr_call_fail(call, MR_UNAVAILABLE, "redis unavailable: %s", mr_store_error(call->store));
+    } else {
+        mr_call_fail(call, MR_INTERNAL, "out of memory");
+    }
+    free(rows);
+    free(out);
+    medrep__monthly_prescriptions_request__free_unpacked(req, NULL);
     return call->code;
 }

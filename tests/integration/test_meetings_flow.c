@@ -1,10 +1,13 @@
 /* test_meetings_flow.c: the meetings service with the real scheduling and
  * notify services behind the same broker: the follow-ups of a held
  * meeting land in scheduling as planned calls (one per attendee), the
- * MeetingChanged events reach notification (staff call-time reminders),
- * a cancelled meeting's pending reminders are withdrawn, and the
- * service's own deadline check (every second here) invites the backup of
- * a key guest who did not answer in time, with nobody calling it. */
+ * MeetingChanged events reach notification (staff call-time reminders)
+ * and scheduling (the rep's time kept for the meeting), a cancelled
+ * meeting's pending reminders are withdrawn and the rep's time given
+ * back, and the service's own deadline check (every second here)
+ * invites the backup of a key guest who did not answer in time, with
+ * nobody calling it; suggested slots avoid a call the rep pinned in
+ * scheduling. */
 // ctest-label: integration
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +16,7 @@
 
 #include "meetings_testlib.h"
 #include "notify.pb-c.h"
+#include "scheduling.pb-c.h"
 
 static int setup(void **state)
 {
@@ -102,6 +106,17 @@ static int reminders_of(const char *person, const char *id, const char *kind)
     return n;
 }
 
+/* 1 when scheduling holds R1's time for meeting id (its busy entry). */
+static int rep_busy_with(const char *id)
+{
+    char field[96];
+    snprintf(field, sizeof field, "meeting:%s", id);
+    mr_val *v = mr_store_cmd(mtl_store, "HEXISTS %s %s", "{r:north}:sched:rep:R1:busy", field);
+    int n = (int)mr_val_int(v);
+    mr_val_free(&v);
+    return n;
+}
+
 static void test_reminders_and_cancellation(void **state)
 {
     (void)state;
@@ -119,18 +134,63 @@ static void test_reminders_and_cancellation(void **state)
         n = reminders_of("ST1", id, "meeting_staff_call");
     }
     assert_int_equal(n, 1);   /* the staff call time, 1 hour before the start */
+    int busy = 0;
+    for (int i = 0; i < 200 && busy < 1; i++) {
+        usleep(50000);
+        busy = rep_busy_with(id);
+    }
+    assert_int_equal(busy, 1);   /* scheduling keeps the rep's time for the meeting */
     assert_int_equal(mtl_transition("R1", id, "cancelled", "the director fell ill"), MR_OK);
-    for (int i = 0; i < 200 && n > 0; i++) {
+    for (int i = 0; i < 200 && (n > 0 || busy > 0); i++) {
         usleep(50000);
         n = reminders_of("ST1", id, "meeting_staff_call");
+        busy = rep_busy_with(id);
     }
     assert_int_equal(n, 0);
+    assert_int_equal(busy, 0);   /* and gives it back */
 }
 
 static int is_invitation(const Medrep__Event *ev, const void *arg)
 {
     return ev->body_case == MEDREP__EVENT__BODY_INVITATION_SENT && strcmp(ev->invitation_sent->meeting_id, arg) == 0 &&
            strcmp(ev->invitation_sent->reason, "no_answer") == 0 && strcmp(ev->invitation_sent->customer_id, "C03") == 0;
+}
+
+/* Suggested slots of D1 for rep R1 over the next 7 days (caller frees). */
+static Medrep__SuggestReply *suggest_for_r1(void)
+{
+    Medrep__SuggestRequest sq = MEDREP__SUGGEST_REQUEST__INIT;
+    sq.department_id = "D1", sq.product_id = "P1", sq.kind = "in_department", sq.rep_id = "R1";
+    sq.days = 7, sq.has_days = true;
+    ProtobufCMessage *out = NULL;
+    assert_int_equal(mtl_rpc_as("R1", "Suggest", &sq.base, &medrep__suggest_reply__descriptor, &out), MR_OK);
+    return (Medrep__SuggestReply *)out;
+}
+
+/* A call the rep pinned in scheduling takes the slots it overlaps out of
+ * the suggestions (asked of scheduling through the broker). */
+static void test_slots_fit_the_reps_plan(void **state)
+{
+    (void)state;
+    Medrep__SuggestReply *s = suggest_for_r1();
+    assert_true(s->n_slot_start_ms >= 2);
+    /* the first slot whose staff call time is not about to pass */
+    int64_t first = s->slot_start_ms[0] - 30 * MIN_MS > mr_now_ms() + 5 * MIN_MS ? s->slot_start_ms[0]
+                                                                                 : s->slot_start_ms[1];
+    size_t before = s->n_slot_start_ms;
+    medrep__suggest_reply__free_unpacked(s, NULL);
+    Medrep__AddCallRequest ac = MEDREP__ADD_CALL_REQUEST__INIT;
+    ac.rep_id = "R1", ac.customer_id = "C07";
+    ac.start_ms = first - 30 * MIN_MS, ac.has_start_ms = true;   /* during the staff call time */
+    ac.duration_min = 20, ac.has_duration_min = true;
+    char msg[256];
+    assert_int_equal(mr_client_rpc(mtl_client, "scheduling", "AddCall", "north", NULL, &ac.base,
+                                   &medrep__add_call_reply__descriptor, NULL, 10000, msg, sizeof msg), MR_OK);
+    s = suggest_for_r1();
+    assert_int_equal(s->n_slot_start_ms, before - 1);
+    for (size_t i = 0; i < s->n_slot_start_ms; i++)
+        assert_true(s->slot_start_ms[i] != first);
+    medrep__suggest_reply__free_unpacked(s, NULL);
 }
 
 static void test_deadline_check_runs_by_itself(void **state)
@@ -159,6 +219,7 @@ int main(void)
         cmocka_unit_test(test_follow_ups_land_in_scheduling),
         cmocka_unit_test(test_reminders_and_cancellation),
         cmocka_unit_test(test_deadline_check_runs_by_itself),
+        cmocka_unit_test(test_slots_fit_the_reps_plan),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

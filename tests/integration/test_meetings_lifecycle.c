@@ -6,8 +6,8 @@
  * with a substitute and a walk-in, the KPIs, follow-ups and absentee
  * tasks, the summary and closing, reimbursement refused with three
  * documents, backups on decline and on the deadline, the cap and the
- * prescriber-only filter, cancellation and rescheduling, the iCalendar
- * export, and bad input. */
+ * prescriber-only filter, cancellation and rescheduling, filing in
+ * advance, the iCalendar export, and bad input. */
 // ctest-label: integration
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,7 +21,9 @@
     "[meetings]\n"                                 \
     "second_approver = RM1\n"                      \
     "approval_threshold_cents = 500000\n"          \
-    "checklist = gifts,projector,sign_in_sheet\n"
+    "checklist = gifts,projector,sign_in_sheet\n"  \
+    "[meetings@kind:pim]\n"                      \
+    "filing_lead_hours = 48\n"
 
 static int setup(void **state)
 {
@@ -181,6 +183,10 @@ static void test_proposal_suggestions(void **state)
     s = (Medrep__SuggestReply *)out;
     assert_int_equal(s->slot_start_ms[0], second);
     medrep__suggest_reply__free_unpacked(s, NULL);
+    /* with a rep, scheduling is asked for the rep's fixed calls: here it does not run */
+    sq.rep_id = "R1";
+    assert_int_equal(mtl_rpc_as("R1", "Suggest", &sq.base, &medrep__suggest_reply__descriptor, NULL), MR_UNAVAILABLE);
+    assert_non_null(strstr(mtl_msg, "scheduling"));
 
     /* a speaker with high compliance risk is refused */
     mtl_base_meeting(&m, mr_now_ms() + 21 * DAY_MS);
@@ -327,6 +333,17 @@ static int is_change(const Medrep__Event *ev, const void *arg)
     return ev->body_case == MEDREP__EVENT__BODY_MEETING_CHANGED &&
            strcmp(ev->meeting_changed->meeting_id, f->meeting) == 0 &&
            (!f->to_state || strcmp(ev->meeting_changed->to_state, f->to_state) == 0);
+}
+
+/* A change that says where, how long and what kind the meeting is (what
+ * scheduling makes its stop from). */
+static int is_placed_change(const Medrep__Event *ev, const void *arg)
+{
+    if (!is_change(ev, arg))
+        return 0;
+    const Medrep__MeetingChanged *m = ev->meeting_changed;
+    return m->hospital_id && !strcmp(m->hospital_id, "H1") && m->kind && !strcmp(m->kind, "in_department") &&
+           m->has_duration_min && m->duration_min > 0;
 }
 
 static int64_t g_start;
@@ -481,8 +498,9 @@ static void test_whole_lifecycle(void **state)
     protobuf_c_message_free_unpacked(eout, NULL);
     ev_filter all = {id, NULL}, inv = {id, "invitations_out"};
     assert_int_equal(mtl_count_events(is_change, &all), 9);
-    /* the event carries what a reminder needs */
+    /* the event carries what a reminder needs, and the meeting's place */
     assert_int_equal(mtl_count_events(is_change, &inv), 1);
+    assert_int_equal(mtl_count_events(is_placed_change, &all), 9);
 }
 
 static int is_invitation(const Medrep__Event *ev, const void *arg)
@@ -691,6 +709,31 @@ static void test_ical_export(void **state)
     protobuf_c_message_free_unpacked(out, NULL);
 }
 
+/* Filed in advance: PIMs here must be proposed (and rescheduled) 48 hours ahead. */
+static void test_filed_in_advance(void **state)
+{
+    (void)state;
+    Medrep__Meeting m;
+    char id[64];
+    mtl_base_meeting(&m, mr_now_ms() + DAY_MS);
+    m.kind = "pim";
+    assert_int_equal(mtl_propose(&m, (const char *[]){"C01", NULL}, false, id, sizeof id), MR_FAILED_PRECONDITION);
+    assert_non_null(strstr(mtl_msg, "at least 48 hours"));
+    mtl_base_meeting(&m, mr_now_ms() + 3 * DAY_MS);
+    m.kind = "pim";
+    assert_int_equal(mtl_propose(&m, (const char *[]){"C01", NULL}, false, id, sizeof id), MR_OK);
+    Medrep__TransitionRequest tr = MEDREP__TRANSITION_REQUEST__INIT;
+    tr.meeting_id = id, tr.to_state = "rescheduled";
+    tr.new_start_ms = mr_now_ms() + DAY_MS, tr.has_new_start_ms = true;
+    assert_int_equal(mtl_rpc_as("R1", "Transition", &tr.base, &medrep__transition_reply__descriptor, NULL),
+                     MR_FAILED_PRECONDITION);
+    mtl_state_is(id, "proposed");   /* nothing changed */
+    tr.new_start_ms = mr_now_ms() + 4 * DAY_MS;
+    assert_int_equal(mtl_rpc_as("R1", "Transition", &tr.base, &medrep__transition_reply__descriptor, NULL), MR_OK);
+    mtl_base_meeting(&m, mr_now_ms() + DAY_MS);   /* the rule is the PIMs': an in-department meeting is fine */
+    assert_int_equal(mtl_propose(&m, (const char *[]){"C02", NULL}, false, NULL, 0), MR_OK);
+}
+
 static void test_bad_input(void **state)
 {
     (void)state;
@@ -735,6 +778,7 @@ int main(void)
         cmocka_unit_test(test_cap_and_prescriber_only),
         cmocka_unit_test(test_cancel_and_reschedule),
         cmocka_unit_test(test_ical_export),
+        cmocka_unit_test(test_filed_in_advance),
         cmocka_unit_test(test_bad_input),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -90,6 +90,49 @@ static void prescription_change(void **state)
     assert_int_equal(mt_mean_change_points(before, after, came, 0, true, &n) == 0, 1);
 }
 
+static void month_shift(void **state)
+{
+    (void)state;
+    char m[8];
+    mt_month_shift(2026, 11, -3, m);
+    assert_string_equal(m, "2026-08");
+    mt_month_shift(2026, 11, 2, m);
+    assert_string_equal(m, "2027-01");
+    mt_month_shift(2026, 1, -1, m);
+    assert_string_equal(m, "2025-12");
+    mt_month_shift(2026, 3, -14, m);
+    assert_string_equal(m, "2025-01");
+}
+
+/* A worked example: shares summed over months (not averaged), months
+ * outside the range and other customers ignored, no market -> -1. */
+static void share_from_monthly_data(void **state)
+{
+    (void)state;
+    const mt_rx_month rows[] = {
+        {"C1", "2026-08", 2, 20}, {"C1", "2026-09", 4, 20}, {"C1", "2026-10", 0, 20},  /* before: 6/60 */
+        {"C1", "2026-12", 10, 25}, {"C1", "2027-01", 5, 25},                          /* after: 15/50 */
+        {"C1", "2026-11", 99, 100},                                                   /* the meeting's month */
+        {"C2", "2026-09", 5, 10}, {"C3", "2026-09", 0, 0},
+    };
+    size_t n = sizeof rows / sizeof rows[0];
+    double b = mt_rx_share(rows, n, "C1", "2026-08", "2026-10");
+    double a = mt_rx_share(rows, n, "C1", "2026-12", "2027-02");
+    assert_true(b > 0.0999 && b < 0.1001);
+    assert_true(a > 0.2999 && a < 0.3001);
+    assert_true(mt_rx_share(rows, n, "C2", "2026-08", "2026-10") > 0.4999);
+    assert_true(mt_rx_share(rows, n, "C2", "2026-12", "2027-02") < 0);   /* no data after */
+    assert_true(mt_rx_share(rows, n, "C3", "2026-08", "2026-10") < 0);   /* no market */
+    assert_true(mt_rx_share(rows, n, "C9", "2026-08", "2026-10") < 0);
+    /* attendee C1 gained 20 points, non-attendee C4 lost 5: the difference scores */
+    double before[] = {b, 0.30}, after[] = {a, 0.25};
+    bool came[] = {true, false};
+    int na, nn;
+    double da = mt_mean_change_points(before, after, came, 2, true, &na);
+    double dn = mt_mean_change_points(before, after, came, 2, false, &nn);
+    assert_true(da - dn > 24.99 && da - dn < 25.01);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -98,6 +141,8 @@ int main(void)
         cmocka_unit_test(followups_within_seven_days),
         cmocka_unit_test(evaluation),
         cmocka_unit_test(prescription_change),
+        cmocka_unit_test(month_shift),
+        cmocka_unit_test(share_from_monthly_data),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -147,6 +147,11 @@ static void custom_flow_and_bad_text(void **state)
     assert_non_null(strstr(err, "luck"));
     assert_int_equal(mt_flow_parse("proposed approved", &flow, err, sizeof err), -1);
     assert_int_equal(mt_flow_parse(" ; ", &flow, err, sizeof err), -1);
+    /* cancelling or rescheduling a held meeting would leave its follow-ups planned */
+    assert_int_equal(mt_flow_parse("proposed>pending_approval;held>cancelled:comment", &flow, err, sizeof err), -1);
+    assert_non_null(strstr(err, "before it is held"));
+    assert_int_equal(mt_flow_parse("proposed>pending_approval;summarised>rescheduled", &flow, err, sizeof err), -1);
+    assert_int_equal(mt_flow_parse("proposed>pending_approval;in_progress>cancelled", &flow, err, sizeof err), 0);
 }
 
 int main(void)
