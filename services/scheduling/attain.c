@@ -5,7 +5,7 @@
  * cannot reach its calls at the current pace; on the configured weekday
  * ([scheduling] week_plan_due_day, default fri) it also emits PlanDue of
  * kind "week" for the next week, once per rep and week. */
-#include "sched.h"
+#include "scheduling_svc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -311,6 +311,22 @@ static int pace_rep(sched_ctx *c, const char *rep, Medrep__PaceCheckReply *out, 
     return rc;
 }
 
+/* Counts the check per local date (sched:pace:runs, hash date -> runs).
+ * Always a write, so the reply is stored under the request id and the
+ * ticker's date-named request runs once however often it is sent. */
+static void count_run(sched_ctx *c)
+{
+    int64_t today;
+    int minute, y, m, d;
+    sc_local_of(c->rg->tz, c->now_ms, &today, &minute);
+    mr_civil_from_days(today, &y, &m, &d);
+    char key[96], date[16];
+    mr_key(key, sizeof key, c->region, "sched:pace:runs");
+    snprintf(date, sizeof date, "%04d-%02d-%02d", y % 10000, m % 100, d % 100);
+    if (mr_tx_addv(c->tx, "HINCRBY", key, date, "1", NULL) != 0)
+        sched_fail(c, MR_INTERNAL, "out of memory");
+}
+
 int sched_check_pace(mr_call *call)
 {
     Medrep__PaceCheckRequest *req = mr_call_decode(call, &medrep__pace_check_request__descriptor);
@@ -327,6 +343,8 @@ int sched_check_pace(mr_call *call)
     else if (c.code == MR_OK && (nreps = request_reps(&c, req->rep_id, NULL, &reps)) >= 0) {
         for (long i = 0; i < nreps && c.code == MR_OK; i++)
             pace_rep(&c, reps[i], &out, names, &nnames);
+        if (c.code == MR_OK)
+            count_run(&c);
         if (c.code == MR_OK) {
             out.behind = names;
             out.n_behind = nnames;

@@ -1,7 +1,7 @@
 /* callstore.c: the scheduling shell's state (regions' time zones and
  * calendars), the per-request context, and the stored calls, busy spans
- * and segments in Redis (layout in sched.h). */
-#include "sched.h"
+ * and segments in Redis (layout in scheduling_svc.h). */
+#include "scheduling_svc.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -296,6 +296,8 @@ int sched_get_call(sched_ctx *c, const char *id, sched_call *out)
 
 int sched_stage_call(sched_ctx *c, const sched_call *call)
 {
+    if (sched_touch_rep(c, call->rep) != 0)
+        return -1;
     Medrep__PlannedCall pb;
     char *objp[SCHED_OBJ_MAX];
     sched_call_to_pb(call, &pb, objp);
@@ -317,6 +319,8 @@ int sched_stage_call(sched_ctx *c, const sched_call *call)
 
 int sched_stage_delete_call(sched_ctx *c, const sched_call *call)
 {
+    if (sched_touch_rep(c, call->rep) != 0)
+        return -1;
     char key[256], idx[160];
     mr_key(key, sizeof key, c->region, "sched:call:%s", call->id);
     mr_key(idx, sizeof idx, c->region, "sched:rep:%s:calls", call->rep);
@@ -344,13 +348,58 @@ int sched_load_busy(sched_ctx *c, const char *rep, int64_t lo_ms, int64_t hi_ms,
         const char *tag = mr_val_str(mr_val_at(v, i), NULL), *t = mr_val_str(mr_val_at(v, i + 1), NULL);
         if (ov && ov->drop_busy && tag && !strcmp(tag, ov->drop_busy))
             continue;
-        if (t && sscanf(t, "%lld:%lld", &a, &b) == 2 && b > lo_ms && a < hi_ms)
-            (*out)[k++] = (sc_busy){a, b};
+        char kind[8] = "", place[64] = "";
+        if (t && sscanf(t, "%lld:%lld:%7[^:]:%63s", &a, &b, kind, place) >= 2 && b > lo_ms && a < hi_ms) {
+            (*out)[k] = (sc_busy){.start_ms = a, .end_ms = b, .pim = !strcmp(kind, "pim")};
+            snprintf((*out)[k++].place, sizeof place, "%s", place);
+        }
     }
     for (int i = 0; *out && ov && i < ov->nbusy; i++)
         (*out)[k++] = ov->busy[i];
     mr_val_free(&v);
     return *out ? k : sched_fail(c, MR_INTERNAL, "out of memory");
+}
+
+static int cmp_stop(const void *a, const void *b)
+{
+    const sched_stop *x = a, *y = b;
+    if (x->start_ms != y->start_ms)
+        return x->start_ms < y->start_ms ? -1 : 1;
+    return strcmp(x->meeting_id, y->meeting_id);
+}
+
+int sched_load_stops(sched_ctx *c, const char *rep, int64_t lo_ms, int64_t hi_ms, sched_stop **out)
+{
+    char key[160];
+    *out = NULL;
+    mr_key(key, sizeof key, c->region, "sched:rep:%s:busy", rep);
+    mr_val *v = mr_store_cmd(c->store, "HGETALL %s", key);
+    if (mr_val_is_error(v)) {
+        mr_val_free(&v);
+        return redis_failed(c);
+    }
+    size_t n = mr_val_count(v) / 2;
+    int k = 0;
+    if (n && !(*out = calloc(n, sizeof **out))) {
+        mr_val_free(&v);
+        return sched_fail(c, MR_INTERNAL, "out of memory");
+    }
+    for (size_t i = 0; i + 1 < mr_val_count(v); i += 2) {
+        long long a, b;
+        const char *tag = mr_val_str(mr_val_at(v, i), NULL), *t = mr_val_str(mr_val_at(v, i + 1), NULL);
+        char kind[8] = "", place[64] = "";
+        if (!tag || strncmp(tag, "meeting:", 8) || !tag[8] || strlen(tag + 8) >= sizeof (*out)->meeting_id || !t ||
+            sscanf(t, "%lld:%lld:%7[^:]:%63s", &a, &b, kind, place) < 2 || b <= lo_ms || a >= hi_ms)
+            continue;
+        sched_stop *s = &(*out)[k++];
+        snprintf(s->meeting_id, sizeof s->meeting_id, "%s", tag + 8);
+        snprintf(s->hospital, sizeof s->hospital, "%s", place);
+        s->start_ms = a, s->end_ms = b;
+    }
+    mr_val_free(&v);
+    if (k > 1)
+        qsort(*out, (size_t)k, sizeof **out, cmp_stop);
+    return k;
 }
 
 /* ---- segments ---- */

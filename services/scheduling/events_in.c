@@ -1,9 +1,11 @@
 /* events_in.c: what the scheduling service does with other services'
- * events: a regraded customer, a meeting that blocks or frees the rep's
- * time, a follow-up call that is due. Each changes only the rest of the
- * rep's current cycle (replan.c); every effect goes into the event's tx,
- * so it is committed once per event. */
-#include "sched.h"
+ * events: a regraded customer (the rep's cycle is marked dirty and
+ * replanned once after a quiet period, dirty.c), a meeting that blocks
+ * or frees the rep's time and is a stop at its hospital, a follow-up
+ * call that is due. Each changes only the rest of the rep's current cycle
+ * (replan.c); every effect goes into the event's tx, so it is committed
+ * once per event. */
+#include "scheduling_svc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,24 +63,6 @@ static const char *cfg_str(const sched_ctx *c, const char *key, const char *def)
     return v ? v : def;
 }
 
-/* Replans the rest of the current month, and the next month when a plan
- * for it is already stored. */
-static void replan_now(sched_ctx *c, const char *rep, const sched_overrides *ov)
-{
-    sc_period month, next;
-    sched_current_month(c, &month);
-    sched_replan(c, rep, &month, ov, NULL, NULL, NULL, NULL);
-    sc_period_month_of(month.last + 1, &next);
-    char key[200];
-    mr_key(key, sizeof key, c->region, "sched:plan:%s:%s", rep, next.text);
-    mr_val *v = mr_store_cmd(c->store, "EXISTS %s", key);
-    if (!v || mr_val_type(v) != MR_VAL_INTEGER)
-        sched_fail(c, MR_UNAVAILABLE, "redis: %s", mr_store_error(c->store));
-    else if (mr_val_int(v) == 1 && c->code == MR_OK)
-        sched_replan(c, rep, &next, ov, NULL, NULL, NULL, NULL);
-    mr_val_free(&v);
-}
-
 static int on_regraded(sched_ctx *c, const Medrep__CustomerRegraded *g)
 {
     if (!g->customer_id || !mr_md_id_valid(g->customer_id) || !g->product_id || !mr_md_id_valid(g->product_id))
@@ -95,10 +79,12 @@ static int on_regraded(sched_ctx *c, const Medrep__CustomerRegraded *g)
         if (got == 1)
             snprintf(rep, sizeof rep, "%s", cu.rep_id);
     }
-    if (rep[0]) {
+    long quiet = atol(cfg_str(c, "regrade_quiet_ms", "60000"));
+    if (rep[0] && quiet <= 0) {   /* no debounce: replan at once */
         sched_overrides ov = {.seg_customer = g->customer_id, .seg_product = g->product_id, .seg_value = seg};
-        replan_now(c, rep, &ov);
-    }
+        sched_replan_current(c, rep, &ov);
+    } else if (rep[0] && sched_mark_dirty(c, rep, quiet, atol(cfg_str(c, "regrade_max_wait_ms", "600000"))) != 0)
+        return outcome(c);
     settle(c);
     char key[160];
     mr_key(key, sizeof key, c->region, "sched:seg:%s", g->customer_id);
@@ -107,6 +93,33 @@ static int on_regraded(sched_ctx *c, const Medrep__CustomerRegraded *g)
     else
         mr_tx_addv(c->tx, "HDEL", key, g->product_id, NULL);
     return outcome(c);
+}
+
+/* Where and how long the meeting is held, from the event: its hospital,
+ * else the hospital of its first known invitee; none for a meeting out
+ * of the department (a hotel or restaurant). place "" when none (the
+ * meeting then only blocks time). 0, or -1 when Redis failed. */
+static int meeting_place(sched_ctx *c, const Medrep__MeetingChanged *m, char *place, size_t cap, bool *pim,
+                         long *minutes)
+{
+    bool away = m->kind && !strcmp(m->kind, "out_of_department");
+    place[0] = 0;
+    *pim = m->kind && !strcmp(m->kind, "pim");
+    if (m->has_duration_min && m->duration_min > 0 && m->duration_min <= 600)
+        *minutes = m->duration_min;
+    if (m->hospital_id && mr_md_id_valid(m->hospital_id) && !away)
+        snprintf(place, cap, "%s", m->hospital_id);
+    for (size_t i = 0; !away && !place[0] && i < m->n_invitee_ids; i++) {
+        mr_customer cu;
+        if (!m->invitee_ids[i] || !mr_md_id_valid(m->invitee_ids[i]))
+            continue;
+        int got = mr_md_get_customer(c->store, c->region, m->invitee_ids[i], &cu);
+        if (got < 0)
+            return -1;
+        if (got == 1 && cu.hospital_id[0])
+            snprintf(place, cap, "%s", cu.hospital_id);
+    }
+    return 0;
 }
 
 static int on_meeting(sched_ctx *c, const Medrep__MeetingChanged *m)
@@ -120,13 +133,18 @@ static int on_meeting(sched_ctx *c, const Medrep__MeetingChanged *m)
         return 0;
     long lead = atol(cfg_str(c, "meeting_lead_minutes", "60"));
     long len = atol(cfg_str(c, "meeting_minutes", "60"));
-    char key[160], tag[96], val[64];
+    char key[160], tag[96], val[160];
+    sc_busy b = {.pim = false};
+    if (block && meeting_place(c, m, b.place, sizeof b.place, &b.pim, &len) != 0)
+        return -1;
     mr_key(key, sizeof key, c->region, "sched:rep:%s:busy", m->rep_id);
     snprintf(tag, sizeof tag, "meeting:%s", m->meeting_id);
-    sc_busy b = {m->start_ms - lead * MIN_MS, m->start_ms + len * MIN_MS};
-    snprintf(val, sizeof val, "%lld:%lld", (long long)b.start_ms, (long long)b.end_ms);
+    b.start_ms = m->start_ms - lead * MIN_MS;
+    b.end_ms = m->start_ms + len * MIN_MS;
+    snprintf(val, sizeof val, "%lld:%lld:%s:%s", (long long)b.start_ms, (long long)b.end_ms,
+             b.pim ? "pim" : "mtg", b.place);
     sched_overrides ov = {.busy = &b, .nbusy = block ? 1 : 0, .drop_busy = tag};
-    replan_now(c, m->rep_id, &ov);
+    sched_replan_current(c, m->rep_id, &ov);
     settle(c);
     if (block)
         mr_tx_addv(c->tx, "HSET", key, tag, val, NULL);

@@ -1,6 +1,6 @@
 /* handlers.c: the scheduling service's methods (protobuf request ->
  * checks -> replan.c / the core -> staged writes and events -> reply). */
-#include "sched.h"
+#include "scheduling_svc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,22 +53,43 @@ static int check_rep_id(mr_call *call, const char *rep)
 
 /* ---- Plan / GetPlan ---- */
 
-static void reply_plan(mr_call *call, sched_ctx *c, sched_calls *calls, const sc_period *period,
+/* Replies with the period's calls and its meeting stops (read here, so
+ * ctx fails instead when Redis does). */
+static void reply_plan(mr_call *call, sched_ctx *c, const char *rep, sched_calls *calls, const sc_period *period,
                        Medrep__PlanReply *r, const sc_shortfall *sf, int nsf)
 {
     int64_t lo, hi;
     period_range(c, period, &lo, &hi);
-    qsort(calls->v, (size_t)calls->n, sizeof *calls->v, cmp_start);
+    sched_stop *stops = NULL;
+    int nst = sched_load_stops(c, rep, lo, hi, &stops);
+    if (nst < 0)
+        return;
+    Medrep__PlanStop *sts = calloc((size_t)(nst ? nst : 1), sizeof *sts);
+    Medrep__PlanStop **pst = calloc((size_t)(nst ? nst : 1), sizeof *pst);
+    if (calls->n > 1)
+        qsort(calls->v, (size_t)calls->n, sizeof *calls->v, cmp_start);
     Medrep__PlannedCall *pbs = calloc((size_t)(calls->n ? calls->n : 1), sizeof *pbs);
     Medrep__PlannedCall **pp = calloc((size_t)(calls->n ? calls->n : 1), sizeof *pp);
     char **objp = calloc((size_t)(calls->n ? calls->n : 1) * SCHED_OBJ_MAX, sizeof *objp);
     Medrep__Shortfall s[SC_SHORTFALLS_MAX], *ps[SC_SHORTFALLS_MAX];
-    if (!pbs || !pp || !objp) {
+    if (!pbs || !pp || !objp || !sts || !pst) {
         free(pbs);
         free(pp);
         free(objp);
+        free(sts);
+        free(pst);
+        free(stops);
         mr_call_fail(call, MR_INTERNAL, "out of memory");
         return;
+    }
+    for (int i = 0; i < nst; i++) {
+        medrep__plan_stop__init(&sts[i]);
+        sts[i].kind = "meeting";
+        sts[i].meeting_id = stops[i].meeting_id;
+        sts[i].hospital_id = stops[i].hospital[0] ? stops[i].hospital : NULL;
+        sts[i].start_ms = stops[i].start_ms, sts[i].has_start_ms = true;
+        sts[i].end_ms = stops[i].end_ms, sts[i].has_end_ms = true;
+        pst[i] = &sts[i];
     }
     size_t n = 0;
     for (int i = 0; i < calls->n; i++)
@@ -86,14 +107,20 @@ static void reply_plan(mr_call *call, sched_ctx *c, sched_calls *calls, const sc
     }
     r->calls = pp;
     r->n_calls = n;
+    r->stops = pst;
+    r->n_stops = (size_t)nst;
     r->shortfalls = ps;
     r->n_shortfalls = (size_t)(nsf < SC_SHORTFALLS_MAX ? nsf : SC_SHORTFALLS_MAX);
     r->period = (char *)period->text;
     r->timezone = (char *)mr_tz_name(c->rg->tz);
     mr_call_reply(call, &r->base);
+    r->stops = NULL, r->n_stops = 0;
     free(pbs);
     free(pp);
     free(objp);
+    free(sts);
+    free(pst);
+    free(stops);
 }
 
 static Medrep__PlanRequest *decode_plan(mr_call *call, sc_period *period)
@@ -130,7 +157,7 @@ static int plan(mr_call *call)
         if (sched_replan(&c, req->rep_id, &months[i], NULL, &calls, &r, sf + total, &nsf) == 0)
             total += nsf;
     if (c.code == MR_OK)
-        reply_plan(call, &c, &calls, &period, &r, sf, total);
+        reply_plan(call, &c, req->rep_id, &calls, &period, &r, sf, total);
     sched_calls_free(&calls);
     medrep__plan_request__free_unpacked(req, NULL);
     return finish(call, &c);
@@ -182,7 +209,7 @@ static int get_plan(mr_call *call)
         period_months(&period, months);
         load_summary(&c, req->rep_id, &months[0], &r, sf, &nsf);
         if (sched_load_calls(&c, req->rep_id, lo, hi, NULL, &calls) == 0)
-            reply_plan(call, &c, &calls, &period, &r, sf, nsf);
+            reply_plan(call, &c, req->rep_id, &calls, &period, &r, sf, nsf);
     }
     sched_calls_free(&calls);
     medrep__plan_request__free_unpacked(req, NULL);
@@ -237,7 +264,38 @@ static int load_subject(sched_ctx *c, const char *rep, const char *customer, cal
     return sched_norms(c, s->rep.team, &s->norms);
 }
 
-static int check_report(sched_ctx *c, const Medrep__CallReport *r, const sc_norms *n)
+/* A talk next to a PIM or meeting (DOMAIN.md 3.3) counts as a call and
+ * may be as short as talk_minutes_min: a planned talk, or a report whose
+ * start is within talk_window minutes of one of the rep's PIMs or
+ * meetings held at a hospital. 1 yes, 0 no, -1 failed. */
+static int is_talk(sched_ctx *c, const Medrep__CallReport *r, const sched_call *found, const sc_norms *n)
+{
+    if (!strcmp(found->origin, "pim_talk"))
+        return 1;
+    if (n->talks_per_event <= 0 || !r->has_start_ms)
+        return 0;
+    int64_t w = (int64_t)n->talk_window * 60000, lo = r->start_ms - w - (int64_t)n->pim_minutes * 60000;
+    sc_busy *busy = NULL;
+    int nb = sched_load_busy(c, r->rep_id, r->start_ms - w, r->start_ms + w, NULL, &busy), near = 0;
+    for (int i = 0; i < nb; i++)
+        near |= busy[i].place[0] && busy[i].start_ms - w <= r->start_ms && r->start_ms <= busy[i].end_ms + w;
+    free(busy);
+    sched_calls pims = {0};
+    if (nb < 0 || sched_load_calls(c, r->rep_id, lo, r->start_ms + w + 1, NULL, &pims) != 0) {
+        sched_calls_free(&pims);
+        return -1;
+    }
+    for (int i = 0; i < pims.n; i++) {
+        const sched_call *p = &pims.v[i];
+        int64_t end = p->start_ms + (int64_t)p->duration * 60000;
+        near |= !strcmp(p->kind, "pim") && strcmp(p->state, "cancelled") && p->start_ms - w <= r->start_ms &&
+                r->start_ms <= end + w;
+    }
+    sched_calls_free(&pims);
+    return near;
+}
+
+static int check_report(sched_ctx *c, const Medrep__CallReport *r, const sc_norms *n, bool talk)
 {
     int64_t oldest = c->now_ms - (int64_t)n->backdate_days * DAY_MS;
     if (!r->has_start_ms || r->start_ms <= 0)
@@ -253,9 +311,10 @@ static int check_report(sched_ctx *c, const Medrep__CallReport *r, const sc_norm
     for (size_t i = 0; i < r->n_objectives; i++)
         if (!r->objectives[i] || !r->objectives[i][0])
             return sched_fail(c, MR_INVALID_ARGUMENT, "objectives: an empty objective");
-    if (r->has_duration_min && (r->duration_min < n->call_minutes_min || r->duration_min > n->call_minutes_max))
-        return sched_fail(c, MR_INVALID_ARGUMENT, "duration_min: want %d..%d", n->call_minutes_min,
-                          n->call_minutes_max);
+    int least = talk ? n->talk_minutes_min : n->call_minutes_min;
+    if (r->has_duration_min && (r->duration_min < least || r->duration_min > n->call_minutes_max))
+        return sched_fail(c, MR_INVALID_ARGUMENT, "duration_min: want %d..%d%s", least, n->call_minutes_max,
+                          talk ? " (a talk next to a PIM or meeting)" : "");
     if (r->has_adoption_stage_after && (r->adoption_stage_after < -1 || r->adoption_stage_after > 4))
         return sched_fail(c, MR_INVALID_ARGUMENT, "adoption_stage_after: want -1..4");
     if (r->has_adoption_stage_after && r->adoption_stage_after >= 0 && (!r->product_id || !r->product_id[0]))
@@ -399,11 +458,15 @@ static void log_call_in(sched_ctx *c, const Medrep__CallReport *r, Medrep__LogCa
         sched_fail(c, MR_INTERNAL, "out of memory");
         return;
     }
-    if (load_subject(c, r->rep_id, r->customer_id, s) != 0 || check_report(c, r, &s->norms) != 0 ||
-        find_reported(c, r, done) != 0 || stage_adoption(c, r, &before, &after) != 0) {
+    int talk = 0;
+    if (load_subject(c, r->rep_id, r->customer_id, s) != 0 || find_reported(c, r, done) != 0 ||
+        (talk = is_talk(c, r, done, &s->norms)) < 0 || check_report(c, r, &s->norms, talk == 1) != 0 ||
+        stage_adoption(c, r, &before, &after) != 0) {
         free(s);
         return;
     }
+    if (talk == 1 && !strcmp(done->origin, "unplanned"))
+        snprintf(done->origin, sizeof done->origin, "pim_talk");
     snprintf(done->rep, sizeof done->rep, "%s", r->rep_id);
     snprintf(done->customer, sizeof done->customer, "%s", r->customer_id);
     snprintf(done->customer_name, sizeof done->customer_name, "%s", s->cust.name);
@@ -602,7 +665,7 @@ static int add_time_off(mr_call *call)
         mr_key(key, sizeof key, c.region, "sched:rep:%s:busy", req->rep_id);
         snprintf(tag, sizeof tag, "off:%lld-%lld", (long long)req->start_ms, (long long)req->end_ms);
         snprintf(val, sizeof val, "%lld:%lld", (long long)req->start_ms, (long long)req->end_ms);
-        sc_busy b = {req->start_ms, req->end_ms};
+        sc_busy b = {.start_ms = req->start_ms, .end_ms = req->end_ms};
         sched_overrides ov = {.busy = &b, .nbusy = 1};
         int64_t at[5], from = req->start_ms > c.now_ms ? req->start_ms : c.now_ms;
         int nat = 0;
@@ -640,7 +703,8 @@ static int export_ical(mr_call *call)
         int64_t lo, hi;
         period_range(&c, &period, &lo, &hi);
         if (sched_load_calls(&c, req->rep_id, lo, hi, NULL, &calls) == 0) {
-            qsort(calls.v, (size_t)calls.n, sizeof *calls.v, cmp_start);
+            if (calls.n > 1)
+                qsort(calls.v, (size_t)calls.n, sizeof *calls.v, cmp_start);
             char *ics = sched_ical(&calls, mr_tz_name(c.rg->tz), c.now_ms);
             if (!ics)
                 sched_fail(&c, MR_INTERNAL, "iCalendar export failed");
@@ -716,5 +780,6 @@ const mr_method sched_methods[] = {
     {"QuarterPlan", sched_quarter_plan},
     {"ApproveQuarter", sched_approve_quarter},
     {"SetTravelTimes", set_travel_times},
+    {"ReplanDirty", sched_replan_dirty},
 };
 const size_t sched_method_count = sizeof sched_methods / sizeof sched_methods[0];

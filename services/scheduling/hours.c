@@ -197,3 +197,49 @@ int sc_hours_parse(const char *text, sc_week_hours *out, char *err, size_t errca
     }
     return 0;
 }
+
+/* True when word (len bytes) is in the comma list (empty list: any). */
+static bool name_listed(const char *list, const char *word, size_t len)
+{
+    if (!list || !*list)
+        return true;
+    for (const char *p = list; *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t n = strcspn(p, ", ");
+        if (n == len && n && !strncmp(p, word, n))
+            return true;
+        p += n;
+    }
+    return false;
+}
+
+int sc_moments_parse(const char *text, const char *names, sc_week_hours *out, char *err,
+                     size_t errcap)
+{
+    memset(out, 0, sizeof *out);
+    for (const char *p = text ? text : ""; *p;) {
+        size_t len = strcspn(p, ";");
+        const char *q = p, *end = p + len;
+        while (q < end && isspace((unsigned char)*q))
+            q++;
+        const char *name = q;
+        while (q < end && !isspace((unsigned char)*q))
+            q++;
+        size_t nlen = (size_t)(q - name);
+        if (nlen && name_listed(names, name, nlen)) {
+            sc_week_hours one;
+            memset(&one, 0, sizeof one);
+            if (q == end || parse_clause(q, (size_t)(end - q), &one, err, errcap) != 0) {
+                if (q == end)
+                    snprintf(err, errcap, "moment '%.*s': no days and hours", (int)nlen, name);
+                return -1;
+            }
+            for (int wd = 0; wd < 7; wd++)
+                for (int i = 0; i < one.day[wd].n; i++)
+                    sc_spans_add(&out->day[wd], one.day[wd].s[i].start, one.day[wd].s[i].end);
+        }
+        p = *end ? end + 1 : end;
+    }
+    return 0;
+}

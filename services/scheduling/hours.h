@@ -32,6 +32,14 @@ typedef struct {
 /* Parses text into out. Returns 0, or -1 with a message in err. */
 int sc_hours_parse(const char *text, sc_week_hours *out, char *err, size_t errcap);
 
+/* Parses a department's meeting moments, "handover mon-fri 07:45-08:15;
+ * rounds_end mon-fri 10:00-10:30": clauses of a name then a timetable
+ * clause. Only moments named in `names` (a comma list; NULL or "" takes
+ * every moment) go into out, merged per weekday; out->any stays false
+ * (no moment means no preference). 0, or -1 with a message in err. */
+int sc_moments_parse(const char *text, const char *names, sc_week_hours *out, char *err,
+                     size_t errcap);
+
 /* The spans of weekday wd, or the whole day when h->any. */
 void sc_hours_of_day(const sc_week_hours *h, int wd, sc_spans *out);
 

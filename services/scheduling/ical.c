@@ -2,7 +2,7 @@
  * opens in any phone calendar. Times are written in UTC ("Z"), which
  * every calendar shows in its own local time; the region's zone is named
  * in X-WR-TIMEZONE for people. */
-#include "sched.h"
+#include "scheduling_svc.h"
 
 #include <libical/ical.h>
 #include <stdio.h>

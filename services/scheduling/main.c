@@ -2,11 +2,12 @@
  * and day of calls (DOMAIN.md section 3). The service shell (common/
  * service.h) runs the methods of handlers.c and attain.c and the event
  * handler of events_in.c; init loads every region's time zone and work
- * calendar and checks the [scheduling] norms once. */
+ * calendar, checks the [scheduling] norms once and starts the ticker
+ * (ticker.c: the daily pace check and the debounced replans). */
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "sched.h"
+#include "scheduling_svc.h"
 
 static int init(mr_service *svc, const mr_config *cfg, char *err, size_t errcap)
 {
@@ -22,6 +23,7 @@ static int init(mr_service *svc, const mr_config *cfg, char *err, size_t errcap)
         return -1;
     }
     mr_service_set_state(svc, st);
+    st->ticker = sched_ticker_start(st, cfg, mr_service_instance(svc));
     return 0;
 }
 
@@ -29,6 +31,7 @@ static void fini(mr_service *svc)
 {
     sched_state *st = mr_service_state(svc);
     if (st) {
+        sched_ticker_stop(&st->ticker);
         sched_state_fini(st);
         free(st);
         mr_service_set_state(svc, NULL);

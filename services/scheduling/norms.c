@@ -64,6 +64,11 @@ void sc_norms_defaults(sc_norms *n, bool onc_team)
     n->min_objectives = 3;
     n->backdate_days = 3;
     n->pace_tolerance = 1.0;
+    n->talks_per_event = 2;
+    n->talk_minutes = 10;
+    n->talk_minutes_min = 5;
+    n->talk_window = 30;
+    n->moment_slack = 20;
 }
 
 typedef struct {
@@ -229,6 +234,11 @@ static int load_numbers(loader *l, sc_norms *n)
         {"route_exact_max", &n->route_exact_max, 0, 14},
         {"min_objectives", &n->min_objectives, 0, 20},
         {"backdate_days", &n->backdate_days, 0, 366},
+        {"talks_per_event", &n->talks_per_event, 0, 10},
+        {"talk_minutes", &n->talk_minutes, 1, 120},
+        {"talk_minutes_min", &n->talk_minutes_min, 1, 120},
+        {"talk_window", &n->talk_window, 0, 240},
+        {"moment_slack", &n->moment_slack, 0, 600},
     };
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
         if (get_int(l, ints[i].key, ints[i].min, ints[i].max, ints[i].out) != 0)

@@ -51,6 +51,11 @@ typedef struct {
     int min_objectives;          /* a call report needs at least this many */
     int backdate_days;           /* a call may be reported this many days late */
     double pace_tolerance;       /* behind pace when the projection is below norm x this */
+    int talks_per_event;         /* one-to-one talks planned around a PIM or meeting; 0: the rule is off */
+    int talk_minutes;            /* a planned talk's length */
+    int talk_minutes_min;        /* a reported talk may be this short */
+    int talk_window;             /* a talk counts as a call within this many minutes of the event */
+    int moment_slack;            /* extra travel + idle minutes a day accepted to call in good moments */
     char group_class[16][2][SC_CLASS_NAME_MAX];  /* non-prescriber group -> class */
     int ngroups;
 } sc_norms;
@@ -69,7 +74,9 @@ typedef struct {
  *   conflict_days [4], pims_per_week [1], pim_minutes [35], pim_start [12:00],
  *   day_start [08:00], day_end [18:00], same_site_minutes [5],
  *   speed_kmh [30], road_factor [1.3], route_exact_max [10],
- *   min_objectives [3], backdate_days [3], pace_tolerance [1.0]
+ *   min_objectives [3], backdate_days [3], pace_tolerance [1.0],
+ *   talks_per_event [2], talk_minutes [10], talk_minutes_min [5],
+ *   talk_window [30], moment_slack [20]
  * Returns 0, or -1 with a message naming the key in err. */
 int sc_norms_load(const mr_config *cfg, const char *const *scopes, sc_norms *out, char *err,
                   size_t errcap);

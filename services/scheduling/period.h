@@ -36,9 +36,13 @@ int sc_week_of(int64_t days);
 int64_t sc_local_ms(const mr_tz *tz, int64_t days, int minute);
 void sc_local_of(const mr_tz *tz, int64_t ms, int64_t *days, int *minute);
 
-/* A time-off or meeting span [start_ms, end_ms). */
+/* A time-off or meeting span [start_ms, end_ms); a meeting held at a
+ * hospital names it in place (then the planner makes it a fixed stop
+ * there), pim when it is a product-information meeting. */
 typedef struct {
     int64_t start_ms, end_ms;
+    char place[64];
+    bool pim;
 } sc_busy;
 
 /* Fills days[0..n) for the month m (n = its length): field days from the

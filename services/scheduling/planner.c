@@ -15,12 +15,15 @@
 #define LEVEL_SLACK 2         /* calls a day above the even spread of what is left */
 #define SLOT_PERMUTE_MAX 6    /* groups a week up to which every slot order is tried */
 #define BUMP_TRIES 4          /* less important calls tried for a place on a full day */
+#define MOMENT_TRIES 6        /* calls tried one by one for a good moment of their day */
+#define OFF_SLOT_KEY 500       /* a customer whose hours miss its hospital's share of the day waits */
+#define DETOUR_CALLS 4        /* a hospital visit with at most this many calls is a detour to undo */
 
 typedef struct {
     int n, ncalls;
     sc_stop stops[SC_ROUTE_MAX];
     int visit[SC_ROUTE_MAX];
-    unsigned char kind[SC_ROUTE_MAX], fixed[SC_ROUTE_MAX];
+    unsigned char kind[SC_ROUTE_MAX], fixed[SC_ROUTE_MAX], talk[SC_ROUTE_MAX];
     int fixed_start[SC_ROUTE_MAX];
     int tag[SC_ROUTE_MAX];
     sc_route route;
@@ -34,6 +37,8 @@ typedef struct {
     int *count;               /* per visit: calls in the horizon */
     int *vdays;               /* per visit: VDAYS_MAX days of its calls */
     int *group_of_loc;        /* per location; -1 when no demand */
+    int *rank_in_group;       /* per location: its place along its group's run */
+    int group_size[8];
     int ngroups;
     int *open_k;              /* per day: index among open days, or -1 */
     int *group_left;          /* per (open day k, group): open days >= k of the group */
@@ -261,6 +266,7 @@ static void planner_free(planner *s)
     free(s->count);
     free(s->vdays);
     free(s->group_of_loc);
+    free(s->rank_in_group);
     free(s->open_k);
     free(s->group_left);
 }
@@ -337,6 +343,7 @@ static int day_push(day_plan *dp, const sc_stop *st, int visit, sc_kind kind, bo
     dp->visit[dp->n] = visit;
     dp->kind[dp->n] = (unsigned char)kind;
     dp->fixed[dp->n] = fixed;
+    dp->talk[dp->n] = 0;
     dp->fixed_start[dp->n] = st->allowed.n ? st->allowed.s[0].start : 0;
     dp->tag[dp->n] = -1;
     dp->ncalls += visit >= 0;
@@ -348,6 +355,139 @@ static void day_pop(day_plan *dp)
 {
     dp->n--;
     dp->ncalls -= dp->visit[dp->n] >= 0;
+}
+
+static bool next_perm(int *a, int n);
+static void drive_less(const sc_route_ctx *ctx, const day_plan *dp, sc_route *best);
+
+/* Whether stop k must start before noon (a morning window). */
+static bool morning_stop(const day_plan *dp, int k)
+{
+    const sc_spans *a = &dp->stops[k].allowed;
+    return a->n && a->s[a->n - 1].end - dp->stops[k].duration < 12 * 60;
+}
+
+/* Appends the stops of phase (0 morning, 1 the rest, -1 all) in blocks
+ * per hospital, the blocks in the order blk[0..m) (reversed when rev),
+ * each block's stops by their earliest allowed start. Returns the count. */
+static int block_order(const day_plan *dp, const int *blk, int m, int phase, bool rev, int *order, int n)
+{
+    for (int i = 0; i < m; i++) {
+        int b = rev ? m - 1 - i : i, first = n;
+        for (int k = 0; k < dp->n; k++)
+            if (dp->stops[k].loc == blk[b] && (phase < 0 || morning_stop(dp, k) == (phase == 0))) {
+                int at = n++, key = dp->stops[k].allowed.n ? dp->stops[k].allowed.s[0].start : 0;
+                while (at > first && (dp->stops[order[at - 1]].allowed.n ? dp->stops[order[at - 1]].allowed.s[0].start : 0) > key) {
+                    order[at] = order[at - 1];
+                    at--;
+                }
+                order[at] = k;
+            }
+    }
+    return n;
+}
+
+/* The route solver brings the rep home earliest, which under windows
+ * can zig-zag between hospitals. Keeps instead, when one is feasible and
+ * drives less, an order in blocks per hospital: one block each, or a
+ * morning round (customers who must be seen before noon) then an
+ * afternoon round in the same or the reverse order, the hospitals in
+ * every order up to SLOT_PERMUTE_MAX of them; least travel, then the
+ * earliest return. */
+static void fewer_switches(const planner *s, day_plan *dp)
+{
+    const sc_problem *p = s->p;
+    sc_route_ctx ctx = {p->nloc, p->travel, p->home, s->nm->day_start, s->nm->day_end};
+    int blk[SC_ROUTE_MAX], m = 0, order[SC_ROUTE_MAX];
+    for (int k = 0; k < dp->route.n; k++) {
+        int loc = dp->stops[dp->route.order[k]].loc, seen = 0;
+        for (int b = 0; b < m; b++)
+            seen |= blk[b] == loc;
+        if (!seen)
+            blk[m++] = loc;
+    }
+    if (m < 2)
+        return;
+    sc_route best = dp->route, r;
+    if (m > SLOT_PERMUTE_MAX) {
+        drive_less(&ctx, dp, &best);
+        dp->route = best;
+        return;
+    }
+    for (int i = 1; i < m; i++)   /* sorted, for next_perm to visit every order */
+        for (int j = i; j > 0 && blk[j - 1] > blk[j]; j--) {
+            int t = blk[j];
+            blk[j] = blk[j - 1];
+            blk[j - 1] = t;
+        }
+    do
+        for (int shape = 0; shape < 3; shape++) {
+            int n = shape == 0 ? block_order(dp, blk, m, -1, false, order, 0)
+                               : block_order(dp, blk, m, 1, shape == 2, order, block_order(dp, blk, m, 0, false, order, 0));
+            if (n == dp->n && sc_route_eval(&ctx, dp->stops, order, dp->n, &r) == 0 &&
+                (r.travel < best.travel || (r.travel == best.travel && r.finish < best.finish)))
+                best = r;
+        }
+    while (next_perm(blk, m));
+    drive_less(&ctx, dp, &best);
+    dp->route = best;
+}
+
+/* order with the run order[i..i+len) moved to start at position j of
+ * what is left, into out. */
+static void move_run(const int *order, int n, int i, int len, int j, int *out)
+{
+    int rest[SC_ROUTE_MAX], m = 0, k = 0;
+    for (int x = 0; x < n; x++)
+        if (x < i || x >= i + len)
+            rest[m++] = order[x];
+    for (int x = 0; x < j; x++)
+        out[k++] = rest[x];
+    for (int x = 0; x < len; x++)
+        out[k++] = order[i + x];
+    for (int x = j; x < m; x++)
+        out[k++] = rest[x];
+}
+
+/* Or-opt on travel: moves runs of one to three stops elsewhere in the
+ * day while that drives less (or as much, home earlier) and stays
+ * feasible. */
+static void drive_less(const sc_route_ctx *ctx, const day_plan *dp, sc_route *best)
+{
+    int n = dp->n, order[SC_ROUTE_MAX], trial[SC_ROUTE_MAX];
+    sc_route r;
+    memcpy(order, best->order, sizeof *order * (size_t)n);
+    for (int pass = 0, better = 1; better && pass < 20; pass++) {
+        better = 0;
+        for (int len = 1; len <= 3 && !better; len++)
+            for (int i = 0; i + len <= n && !better; i++)
+                for (int j = 0; j <= n - len && !better; j++) {
+                    if (j == i)
+                        continue;
+                    move_run(order, n, i, len, j, trial);
+                    if (sc_route_eval(ctx, dp->stops, trial, n, &r) == 0 &&
+                        (r.travel < best->travel || (r.travel == best->travel && r.finish < best->finish))) {
+                        *best = r;
+                        memcpy(order, trial, sizeof *order * (size_t)n);
+                        better = 1;
+                    }
+                }
+        for (int i = 0; i < n - 1 && !better; i++)      /* 2-opt: a stretch driven backwards */
+            for (int j = i + 1; j < n && !better; j++) {
+                memcpy(trial, order, sizeof *order * (size_t)n);
+                for (int x = i, y = j; x < y; x++, y--) {
+                    int tmp = trial[x];
+                    trial[x] = trial[y];
+                    trial[y] = tmp;
+                }
+                if (sc_route_eval(ctx, dp->stops, trial, n, &r) == 0 &&
+                    (r.travel < best->travel || (r.travel == best->travel && r.finish < best->finish))) {
+                    *best = r;
+                    memcpy(order, trial, sizeof *order * (size_t)n);
+                    better = 1;
+                }
+            }
+    }
 }
 
 static int route_day(const planner *s, int d, day_plan *dp)
@@ -447,16 +587,23 @@ static void make_groups(planner *s, int ngroups)
     if (n > 3)
         two_opt(p, tour, n);
     long best_cost = -1;
+    int best_rot = 0;
     for (int rot = 0; rot < n; rot++) {
         for (int l = 0; l < p->nloc; l++)
             trial[l] = -1;
         long c = cut_tour(p, tour, n, rot, load, total, ngroups, trial);
         if (best_cost < 0 || c < best_cost) {
             best_cost = c;
+            best_rot = rot;
             memcpy(s->group_of_loc, trial, sizeof *trial * (size_t)p->nloc);
         }
     }
     s->ngroups = ngroups;
+    for (int i = 0; tour && i < n; i++) {   /* places along each run */
+        int l = tour[(i + best_rot) % n], g = s->group_of_loc[l];
+        if (g >= 0 && g < 8)
+            s->rank_in_group[l] = s->group_size[g]++;
+    }
     free(load);
     free(tour);
     free(trial);
@@ -532,8 +679,9 @@ static int planner_init(planner *s, const sc_problem *p)
     s->count = calloc(nv, sizeof *s->count);
     s->vdays = calloc(nv * VDAYS_MAX, sizeof *s->vdays);
     s->group_of_loc = calloc((size_t)(p->nloc > 0 ? p->nloc : 1), sizeof *s->group_of_loc);
+    s->rank_in_group = calloc((size_t)(p->nloc > 0 ? p->nloc : 1), sizeof *s->rank_in_group);
     s->open_k = calloc(nd, sizeof *s->open_k);
-    if (!s->dp || !s->count || !s->vdays || !s->group_of_loc || !s->open_k)
+    if (!s->dp || !s->count || !s->vdays || !s->group_of_loc || !s->rank_in_group || !s->open_k)
         return -1;
     int weeks = 0;
     s->nopen = open_days(p, &weeks);
@@ -581,7 +729,9 @@ static void place_fixed(planner *s)
 /* ---- one day ---- */
 
 /* The PIM goes to the hospital of the day with the most high-value
- * calls, else to the group's busiest hospital. -1 when there is none. */
+ * calls; on a day still empty, to the group's hospital with the most
+ * high-value calls still wanted (its customers come to the PIM and its
+ * talks). -1 when there is none. */
 static int pim_location(const planner *s, const day_plan *dp, int g)
 {
     const sc_problem *p = s->p;
@@ -590,11 +740,15 @@ static int pim_location(const planner *s, const day_plan *dp, int g)
         int load = 0, here = 0;
         for (int k = 0; k < dp->n; k++)
             if (dp->stops[k].loc == l && dp->visit[k] >= 0) {
+                int c = p->visits[dp->visit[k]].cls;
                 here++;
-                load += s->nm->cls[p->visits[dp->visit[k]].cls].high_value ? 1000 : 1;
+                load += c >= 0 && s->nm->cls[c].high_value ? 1000 : 1;
             }
         if (!here && s->group_of_loc[l] != g)
             continue;
+        for (int v = 0; dp->n == 0 && v < p->nvisits; v++)
+            if (p->visits[v].loc == l && p->visits[v].cls >= 0 && s->count[v] < p->visits[v].target)
+                load += s->nm->cls[p->visits[v].cls].high_value ? 1000 : 1;
         if (load > best_load) {
             best = l;
             best_load = load;
@@ -616,6 +770,28 @@ static void add_pim(planner *s, int d, int g)
     day_push(&s->dp[d], &st, -1, SC_KIND_PIM, false);
 }
 
+/* The day runs along its group's hospitals (forward in even weeks,
+ * backward in odd ones), so each hospital has a share of the day: true
+ * when v's spans sp hold a call in its hospital's share. Customers who
+ * do not fit it wait for a week where they do (fewer zig-zags). */
+static bool fits_slot(const planner *s, int v, int d, const sc_spans *sp)
+{
+    const sc_problem *p = s->p;
+    int loc = p->visits[v].loc, g = s->group_of_loc[loc];
+    if (g < 0 || g >= 8 || s->group_size[g] < 2)
+        return true;
+    int size = s->group_size[g], r = s->rank_in_group[loc];
+    if (p->days[d].week % 2)
+        r = size - 1 - r;
+    int len = (s->nm->day_end - s->nm->day_start) / size, a = s->nm->day_start + r * len;
+    sc_spans slot = {.n = 1, .s = {{a - len / 2, a + len + len / 2}}}, in;
+    sc_spans_intersect(sp, &slot, &in);
+    for (int i = 0; i < in.n; i++)
+        if (in.s[i].end - in.s[i].start >= dur(p, v))
+            return true;
+    return false;
+}
+
 static int candidates(const planner *s, int d, int g, bool own_group, keyed *out)
 {
     const sc_problem *p = s->p;
@@ -629,7 +805,8 @@ static int candidates(const planner *s, int d, int g, bool own_group, keyed *out
         long key;
         if (own_group) {
             int opp = vg >= 0 ? s->group_left[k * s->ngroups + vg] : 1;
-            key = (left >= opp ? 0 : URGENT_KEY) + p->visits[v].cls * 1000L + (100 - left);
+            key = (left >= opp ? 0 : URGENT_KEY) + p->visits[v].cls * 1000L + (100 - left) +
+                  (fits_slot(s, v, d, &sp) ? 0 : OFF_SLOT_KEY);
         } else {
             int near = INT_MAX;
             for (int l = 0; l < p->nloc; l++)
@@ -654,6 +831,21 @@ static void take(planner *s, int d, const keyed *c, int n, int upto)
     }
 }
 
+/* Takes stop k out of the day (the visit counts are the caller's). */
+static void day_remove(day_plan *dp, int k)
+{
+    int after = dp->n - k - 1;
+    dp->ncalls -= dp->visit[k] >= 0;
+    memmove(&dp->stops[k], &dp->stops[k + 1], sizeof dp->stops[0] * (size_t)after);
+    memmove(&dp->visit[k], &dp->visit[k + 1], sizeof dp->visit[0] * (size_t)after);
+    memmove(&dp->kind[k], &dp->kind[k + 1], (size_t)after);
+    memmove(&dp->fixed[k], &dp->fixed[k + 1], (size_t)after);
+    memmove(&dp->talk[k], &dp->talk[k + 1], (size_t)after);
+    memmove(&dp->fixed_start[k], &dp->fixed_start[k + 1], sizeof dp->fixed_start[0] * (size_t)after);
+    memmove(&dp->tag[k], &dp->tag[k + 1], sizeof dp->tag[0] * (size_t)after);
+    dp->n--;
+}
+
 /* Routes the day, dropping the last non-fixed stops until it fits. */
 static void settle_day(planner *s, int d)
 {
@@ -667,18 +859,9 @@ static void settle_day(planner *s, int d)
                 k--;
         if (k < 0)
             return;
-        int v = dp->visit[k];
-        if (v >= 0)
-            forget_call(s, v, d);
-        dp->ncalls -= v >= 0;
-        memmove(&dp->stops[k], &dp->stops[k + 1], sizeof dp->stops[0] * (size_t)(dp->n - k - 1));
-        memmove(&dp->visit[k], &dp->visit[k + 1], sizeof dp->visit[0] * (size_t)(dp->n - k - 1));
-        memmove(&dp->kind[k], &dp->kind[k + 1], (size_t)(dp->n - k - 1));
-        memmove(&dp->fixed[k], &dp->fixed[k + 1], (size_t)(dp->n - k - 1));
-        memmove(&dp->fixed_start[k], &dp->fixed_start[k + 1],
-                sizeof dp->fixed_start[0] * (size_t)(dp->n - k - 1));
-        memmove(&dp->tag[k], &dp->tag[k + 1], sizeof dp->tag[0] * (size_t)(dp->n - k - 1));
-        dp->n--;
+        if (dp->visit[k] >= 0)
+            forget_call(s, dp->visit[k], d);
+        day_remove(dp, k);
     }
 }
 
@@ -699,9 +882,16 @@ static int day_quota(const planner *s, int d)
     return q > s->nm->calls_per_day_max ? s->nm->calls_per_day_max : (int)q;
 }
 
+static void add_event_talks(planner *s, int d, bool fixed_ones);
+
 static void plan_day(planner *s, int d, bool pim_day, keyed *buf)
 {
     int g = group_of_day(s, d), quota = day_quota(s, d);
+    add_event_talks(s, d, true);
+    if (pim_day) {              /* first, so that its talks find their customers */
+        add_pim(s, d, g);
+        add_event_talks(s, d, false);
+    }
     int n = candidates(s, d, g, true, buf), urgent = 0;
     while (urgent < n && buf[urgent].key < URGENT_KEY)
         urgent++;
@@ -711,8 +901,6 @@ static void plan_day(planner *s, int d, bool pim_day, keyed *buf)
         n = candidates(s, d, g, false, buf);
         take(s, d, buf, n, s->nm->calls_per_day_min);
     }
-    if (pim_day)
-        add_pim(s, d, g);
     settle_day(s, d);
 }
 
@@ -733,6 +921,160 @@ static void choose_pim_days(const planner *s, bool *pim)
         for (int need = s->nm->pims_per_week - have, i = 0; need > 0 && i < nopen; need--, i++)
             pim[open[(1 + 2 * i) < nopen ? 1 + 2 * i : i]] = true;
         d = e;
+    }
+}
+
+/* ---- talks next to events (DOMAIN.md 3.3) ---- */
+
+/* May v have a talk on day d (no window check: the customer comes to the event)? */
+static bool may_talk(const planner *s, int v, int d)
+{
+    const sc_problem *p = s->p;
+    return p->visits[v].cls >= 0 && !excluded(p, v, d) && s->count[v] < p->visits[v].target &&
+           day_open(p, d) && has_room(s, v, d);
+}
+
+/* The spans next to the event [a, b) where a talk may be held. */
+static void talk_spans(const planner *s, int d, int a, int b, sc_spans *out)
+{
+    const sc_norms *nm = s->nm;
+    sc_spans near = {0}, day = {.n = 1, .s = {{nm->day_start, nm->day_end}}}, tmp;
+    sc_spans_add(&near, a - nm->talk_window, a);
+    sc_spans_add(&near, b, b + nm->talk_window);
+    sc_spans_intersect(&near, &day, &tmp);
+    sc_spans_subtract(&tmp, &s->p->days[d].blocked, out);
+}
+
+/* Up to talks_per_event talks with customers of the event's hospital,
+ * most important class first, then most calls still wanted. */
+static void add_talks(planner *s, int d, int loc, int a, int b)
+{
+    const sc_problem *p = s->p;
+    day_plan *dp = &s->dp[d];
+    keyed order[SC_ROUTE_MAX];
+    int n = 0;
+    for (int v = 0; v < p->nvisits; v++) {
+        if (p->visits[v].loc != loc || !may_talk(s, v, d))
+            continue;
+        long key = p->visits[v].cls * 1000L - (p->visits[v].target - s->count[v]);
+        if (n < SC_ROUTE_MAX)
+            order[n++] = (keyed){key, v};
+        else if (key < order[n - 1].key)
+            order[n - 1] = (keyed){key, v};
+        qsort(order, (size_t)n, sizeof *order, cmp_keyed);
+    }
+    sc_spans near, own;
+    talk_spans(s, d, a, b, &near);
+    for (int i = 0, added = 0; near.n && i < n && added < s->nm->talks_per_event &&
+                               dp->ncalls < s->nm->calls_per_day_max; i++) {
+        sc_stop st = {.loc = loc, .duration = s->nm->talk_minutes};
+        sc_visit_spans(p, order[i].v, d, &own);   /* the customer's own windows hold for talks too */
+        sc_spans_intersect(&near, &own, &st.allowed);
+        bool fits = false;
+        for (int k = 0; k < st.allowed.n; k++)
+            fits |= st.allowed.s[k].end - st.allowed.s[k].start >= st.duration;
+        if (fits && day_push(dp, &st, order[i].v, SC_KIND_CALL, false) == 0) {
+            dp->talk[dp->n - 1] = 1;
+            note_call(s, order[i].v, d);
+            added++;
+        }
+    }
+}
+
+/* Talks next to the day's fixed PIMs and meetings, and the planned PIM. */
+static void add_event_talks(planner *s, int d, bool fixed_ones)
+{
+    day_plan *dp = &s->dp[d];
+    if (s->nm->talks_per_event <= 0)
+        return;
+    for (int k = 0, n = dp->n; k < n; k++) {
+        if (dp->visit[k] >= 0 || (bool)dp->fixed[k] != fixed_ones || !dp->stops[k].allowed.n)
+            continue;
+        int a = fixed_ones ? dp->fixed_start[k] : dp->stops[k].allowed.s[0].start;
+        add_talks(s, d, dp->stops[k].loc, a, a + dp->stops[k].duration);
+    }
+}
+
+/* ---- good moments (soft) ---- */
+
+/* The part of stop k's allowed spans inside its customer's good moments
+ * on day d; false when no call fits in it. */
+static bool moment_spans(const planner *s, const day_plan *dp, int k, int d, sc_spans *out)
+{
+    const sc_visit *vi = &s->p->visits[dp->visit[k]];
+    if (vi->moments.any)
+        return false;
+    sc_spans_intersect(&dp->stops[k].allowed, &vi->moments.day[s->p->days[d].weekday], out);
+    for (int i = 0; i < out->n; i++)
+        if (out->s[i].end - out->s[i].start >= dp->stops[k].duration)
+            return true;
+    return false;
+}
+
+static bool in_spans(const sc_spans *sp, int start, int duration)
+{
+    for (int i = 0; i < sp->n; i++)
+        if (start >= sp->s[i].start && start + duration <= sp->s[i].end)
+            return true;
+    return false;
+}
+
+static void count_moment(const planner *s, int d, const sc_call *c, sc_plan *out)
+{
+    const sc_visit *vi = c->visit >= 0 ? &s->p->visits[c->visit] : NULL;
+    if (!vi || vi->moments.any || c->kind != SC_KIND_CALL || c->fixed || c->talk)
+        return;
+    const sc_spans *m = &vi->moments.day[s->p->days[d].weekday];
+    if (!m->n)
+        return;
+    out->moment_calls++;
+    out->moment_met += in_spans(m, c->start, c->duration);
+}
+
+/* Routes stops with the given allowed spans; keeps the route when it is
+ * feasible and costs at most `limit` travel + idle minutes. */
+static bool try_route(const planner *s, day_plan *dp, const sc_stop *stops, int limit)
+{
+    const sc_problem *p = s->p;
+    sc_route_ctx ctx = {p->nloc, p->travel, p->home, s->nm->day_start, s->nm->day_end};
+    sc_route r;
+    if (sc_route_solve(&ctx, stops, dp->n, s->nm->route_exact_max, &r) != 0 || r.travel + r.idle > limit)
+        return false;
+    dp->route = r;
+    return true;
+}
+
+/* Moves the day's calls into their good moments where the day still
+ * routes within moment_slack: all at once, else one by one, most
+ * important class first. The stops keep their own spans (later passes
+ * see the day as before); only the route changes. */
+static void prefer_moments(const planner *s, int d)
+{
+    const sc_problem *p = s->p;
+    day_plan *dp = &s->dp[d];
+    if (!dp->routed || dp->n < 1)
+        return;
+    sc_stop trial[SC_ROUTE_MAX];
+    sc_spans want[SC_ROUTE_MAX];
+    keyed cand[SC_ROUTE_MAX];
+    int n = 0, limit = dp->route.travel + dp->route.idle + s->nm->moment_slack;
+    memcpy(trial, dp->stops, sizeof *trial * (size_t)dp->n);
+    for (int k = 0; k < dp->n; k++)
+        if (dp->visit[k] >= 0 && !dp->fixed[k] && !dp->talk[k] && moment_spans(s, dp, k, d, &want[k]))
+            cand[n++] = (keyed){p->visits[dp->visit[k]].cls, k};
+    if (!n)
+        return;
+    qsort(cand, (size_t)n, sizeof *cand, cmp_keyed);
+    for (int i = 0; i < n; i++)
+        trial[cand[i].v].allowed = want[cand[i].v];
+    if (try_route(s, dp, trial, limit))
+        return;
+    memcpy(trial, dp->stops, sizeof *trial * (size_t)dp->n);
+    for (int i = 0; i < n && i < MOMENT_TRIES; i++) {
+        int k = cand[i].v;
+        trial[k].allowed = want[k];
+        if (!try_route(s, dp, trial, limit))
+            trial[k].allowed = dp->stops[k].allowed;
     }
 }
 
@@ -798,7 +1140,7 @@ static bool try_bump(planner *s, int v, int d)
     for (int k = 0; dp->routed && k < dp->route.n; k++)
         at[dp->route.order[k]] = dp->route.start[k];
     for (int k = 0; k < dp->n; k++) {
-        if (dp->fixed[k] || dp->visit[k] < 0 || p->visits[dp->visit[k]].cls <= p->visits[v].cls)
+        if (dp->fixed[k] || dp->talk[k] || dp->visit[k] < 0 || p->visits[dp->visit[k]].cls <= p->visits[v].cls)
             continue;
         bool inside = false;   /* calls already in v's hours free the right time */
         for (int w = 0; w < sp.n && at[k] >= 0; w++)
@@ -855,6 +1197,109 @@ static void repair(planner *s)
     free(days);
 }
 
+/* ---- fewer hospital switches ---- */
+
+static bool visits_loc(const day_plan *dp, int loc)
+{
+    for (int k = 0; k < dp->n; k++)
+        if (dp->stops[k].loc == loc)
+            return true;
+    return false;
+}
+
+static int day_travel(const day_plan *dp)
+{
+    return dp->routed ? dp->route.travel : 0;
+}
+
+/* The best other day already at v's hospital that takes v: its travel
+ * increase in *delta, -1 when none. Leaves every day as it was. */
+static int best_host(planner *s, int v, int d, day_plan *keep, int *delta)
+{
+    const sc_problem *p = s->p;
+    int best = -1;
+    sc_spans sp;
+    for (int e = p->from_day < 0 ? 0 : p->from_day; e < p->ndays; e++) {
+        if (e == d || s->open_k[e] < 0 || !visits_loc(&s->dp[e], p->visits[v].loc) || !may_call(s, v, e, &sp))
+            continue;
+        *keep = s->dp[e];
+        int before = day_travel(&s->dp[e]);
+        if (!try_insert(s, v, e))
+            continue;
+        int inc = day_travel(&s->dp[e]) - before;
+        forget_call(s, v, e);
+        s->dp[e] = *keep;
+        if (best < 0 || inc < *delta) {
+            best = e;
+            *delta = inc;
+        }
+    }
+    return best;
+}
+
+/* Moves the movable calls of day d at loc (at most DETOUR_CALLS, and
+ * nothing else there) to other days already at that hospital when the
+ * month's travel drops; else changes nothing. */
+static void undo_detour(planner *s, int d, int loc, day_plan *save, day_plan *tmp)
+{
+    day_plan *dp = &s->dp[d];
+    int moved[DETOUR_CALLS], hosts[DETOUR_CALLS], n = 0;
+    for (int k = 0; k < dp->n; k++)
+        if (dp->stops[k].loc == loc) {
+            if (dp->fixed[k] || dp->talk[k] || dp->visit[k] < 0 || n == DETOUR_CALLS)
+                return;
+            moved[n++] = dp->visit[k];
+        }
+    if (!n)
+        return;
+    *save = *dp;
+    int gain = day_travel(dp);
+    for (int k = dp->n - 1; k >= 0; k--)
+        if (dp->stops[k].loc == loc)
+            day_remove(dp, k);
+    for (int i = 0; i < n; i++)
+        forget_call(s, moved[i], d);
+    bool ok = dp->n == 0 ? (dp->routed = false, true) : route_day(s, d, dp) == 0;
+    gain -= day_travel(dp);
+    int placed = 0;
+    for (; ok && placed < n; placed++) {
+        int delta = 0, e = best_host(s, moved[placed], d, tmp, &delta);
+        if (e < 0 || !try_insert(s, moved[placed], e))
+            break;
+        hosts[placed] = e;
+        gain -= delta;
+    }
+    if (ok && placed == n && gain > 0)
+        return;
+    for (int i = 0; i < placed; i++) {   /* undo: take them out of their hosts again */
+        day_plan *h = &s->dp[hosts[i]];
+        for (int k = h->n - 1; k >= 0; k--)
+            if (h->visit[k] == moved[i] && !h->fixed[k] && !h->talk[k]) {
+                day_remove(h, k);
+                break;
+            }
+        forget_call(s, moved[i], hosts[i]);
+        route_day(s, hosts[i], h);
+    }
+    *dp = *save;
+    for (int i = 0; i < n; i++)
+        note_call(s, moved[i], d);
+}
+
+/* Hospital visits of a few calls (DETOUR_CALLS) cost a detour each: their calls
+ * go to days already at that hospital where the month's travel drops. */
+static void consolidate(planner *s)
+{
+    const sc_problem *p = s->p;
+    day_plan *save = malloc(sizeof *save), *tmp = malloc(sizeof *tmp);
+    for (int d = p->from_day < 0 ? 0 : p->from_day; save && tmp && d < p->ndays; d++)
+        for (int loc = 1; s->open_k[d] >= 0 && loc < p->nloc; loc++)
+            if (loc != p->home && visits_loc(&s->dp[d], loc))
+                undo_detour(s, d, loc, save, tmp);
+    free(save);
+    free(tmp);
+}
+
 /* ---- output ---- */
 
 static int plan_push(sc_plan *out, const sc_call *c)
@@ -879,9 +1324,11 @@ static int emit_day(const planner *s, int d, sc_plan *out)
         sc_call c = {.visit = dp->visit[i], .loc = dp->stops[i].loc, .day = d,
                      .start = dp->routed ? dp->route.start[k] : dp->fixed_start[i],
                      .duration = dp->stops[i].duration, .kind = dp->kind[i], .fixed = dp->fixed[i],
-                     .tag = dp->tag[i]};
+                     .tag = dp->tag[i], .talk = dp->talk[i]};
         if (plan_push(out, &c) != 0)
             return -1;
+        out->talks += c.talk;
+        count_moment(s, d, &c, out);
     }
     if (dp->routed && dp->n) {
         out->travel += dp->route.travel;
@@ -931,6 +1378,12 @@ int sc_plan_make(const sc_problem *p, sc_plan *out)
             else if (d >= p->from_day && s.dp[d].n)
                 route_day(&s, d, &s.dp[d]);
         repair(&s);
+        consolidate(&s);
+        for (int d = p->from_day < 0 ? 0 : p->from_day; d < p->ndays; d++) {
+            if (s.dp[d].routed)
+                fewer_switches(&s, &s.dp[d]);
+            prefer_moments(&s, d);
+        }
         rc = emit(&s, out);
     }
     if (rc == 0)

@@ -23,9 +23,26 @@
  * (filling up from the nearest other hospitals), respecting once a week
  * per customer, the conflict rule, windows, opening hours, peak hours,
  * time off and blocks; one PIM a week is reserved; each day is routed
- * (route.h) and calls that do not fit are retried on other days.
+ * (route.h) and calls that do not fit are retried on other days. Last,
+ * to drive less: a hospital visited for a few calls (up to four) on a
+ * day gives them to other days already at that hospital when the month's
+ * travel drops, and each day's route is redrawn where that drives less
+ * (in blocks per hospital: one block, or a morning and an afternoon
+ * round; then runs of one to three stops moved elsewhere in the day).
  * sc_plan_check reports which norms fall short and by how much, least
- * important class first. sc_plan_naive is the baseline of the bench:
+ * important class first.
+ *
+ * Events: a PIM or a meeting (a fixed stop of kind SC_KIND_MEETING or
+ * SC_KIND_PIM) takes up to norms->talks_per_event one-to-one talks with
+ * customers of its hospital, each talk_minutes long within talk_window
+ * minutes before or after it (DOMAIN.md 3.3: such talks count as calls),
+ * most important classes first. Good moments (a visit's `moments`, the
+ * department's morning handover, after rounds...) are soft: once a day is
+ * planned, its calls are moved into their moments where the day still
+ * routes with at most norms->moment_slack more travel and idle minutes,
+ * most important classes first.
+ *
+ * sc_plan_naive is the baseline of the bench:
  * customers by class, nearest hospital next, greedy days, no routing. */
 #ifndef SCHED_PLANNER_H
 #define SCHED_PLANNER_H
@@ -48,6 +65,8 @@ typedef struct {
     int target;                  /* calls wanted in the horizon, fixed ones included */
     bool called_in_quarter;      /* called earlier in the quarter, before the horizon */
     int last_call_day;           /* day index (negative) of its last call before the horizon, or SC_NO_DAY */
+    sc_week_hours moments;       /* good times (its department's meeting moments): a soft
+                                    preference; no span on a weekday = no preference */
 } sc_visit;
 
 typedef struct {
@@ -58,7 +77,9 @@ typedef struct {
     sc_spans blocked;            /* hours without calls: time off, meetings */
 } sc_day;
 
-typedef enum { SC_KIND_CALL = 0, SC_KIND_PIM = 1 } sc_kind;
+/* A meeting (from the meetings service) is a fixed stop at its hospital:
+ * the route drives to it and away from it like any other stop. */
+typedef enum { SC_KIND_CALL = 0, SC_KIND_PIM = 1, SC_KIND_MEETING = 2 } sc_kind;
 
 typedef struct {
     int visit;                   /* index in visits; -1 for a PIM or meeting */
@@ -68,6 +89,7 @@ typedef struct {
     bool fixed;                  /* done, pinned or added: it does not move */
     bool any_time;               /* fixed to its day only: the planner picks the time */
     int tag;                     /* the caller's handle of a fixed call, copied through; -1 else */
+    bool talk;                   /* a one-to-one talk next to a PIM or meeting (counts as a call) */
 } sc_call;
 
 typedef struct {
@@ -103,6 +125,9 @@ typedef struct {
     int norms_checked, norms_met;
     int travel, idle;            /* minutes over the planned days */
     int days_routed;
+    int moment_calls;            /* calls on a day when their customer has a good moment */
+    int moment_met;              /* of them, calls placed inside a good moment */
+    int talks;                   /* one-to-one talks planned next to PIMs and meetings */
 } sc_plan;
 
 /* Sets every visit's target from the norms (see above). 0 or -1 on bad input. */

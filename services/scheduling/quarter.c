@@ -6,7 +6,7 @@
  *
  * Redis: sched:quarter:<rep>:<YYYY-Qn> hash {state, digest, plan (packed
  * QuarterPlanReply)}. */
-#include "sched.h"
+#include "scheduling_svc.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,14 +1,15 @@
 /* replan.c: (re)plans the rest of a rep's month: reads the inputs (master
- * data through masterdata.h, segments, stored calls, time off, meetings),
- * builds the core's problem, runs the planner, and stages the changes:
- * the replaceable planned calls of the remaining days are deleted and the
- * new plan's calls written; done, pinned, added and past calls stay. */
-#include "sched.h"
+ * data through masterdata.h, segments, stored calls, time off, meetings,
+ * the departments' meeting moments as good call times), builds the
+ * core's problem, runs the planner, and stages the changes: the
+ * replaceable planned calls (and talks) of the remaining days are deleted
+ * and the new plan's calls written; done, pinned, added and past calls
+ * stay. A meeting held at a hospital becomes a fixed stop there. */
+#include "scheduling_svc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "errors.h"
 #include "masterdata.h"
@@ -33,6 +34,8 @@ typedef struct {
     int nexcluded;
     sched_calls month;          /* stored calls of the month (with overrides) */
     sched_calls before;         /* done calls earlier in the quarter */
+    sc_busy *busy;              /* time off and meetings overlapping the month */
+    int nbusy;
     int64_t today;
     int minute_now;
 } inputs;
@@ -48,6 +51,7 @@ static void inputs_free(inputs *in)
     free(in->excluded);
     sched_calls_free(&in->month);
     sched_calls_free(&in->before);
+    free(in->busy);
 }
 
 void sched_current_month(sched_ctx *c, sc_period *out)
@@ -172,8 +176,48 @@ static int build_places(inputs *in)
     return 0;
 }
 
+/* The good moments of a customer's department: its meeting moments
+ * named in [scheduling] good_moments (scoped by dept:, hospital:, team:,
+ * region:; default "handover,rounds_end"; "none" turns them off). The
+ * last department read is kept, as customers come grouped. */
+typedef struct {
+    char dept[MR_ID_MAX];
+    sc_week_hours hours;
+} moment_cache;
+
+static int dept_moments(sched_ctx *c, const inputs *in, const mr_customer *cu, moment_cache *mc,
+                        sc_week_hours *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!cu->department_id[0])
+        return 0;
+    if (strcmp(mc->dept, cu->department_id)) {
+        mr_department dep;
+        int got = mr_md_get_department(c->store, c->region, cu->department_id, &dep);
+        if (got < 0)
+            return sched_fail(c, MR_UNAVAILABLE, "redis: %s", mr_store_error(c->store));
+        char sd[80], sh[80], st[64], sr[64], err[128];
+        snprintf(sd, sizeof sd, "dept:%s", cu->department_id);
+        snprintf(sh, sizeof sh, "hospital:%s", cu->hospital_id);
+        snprintf(st, sizeof st, "team:%s", in->rep.team);
+        snprintf(sr, sizeof sr, "region:%s", c->region);
+        const char *scopes[] = {sd, sh, st, sr, NULL};
+        const char *names = mr_config_scoped(c->st->cfg, "scheduling", "good_moments", scopes);
+        names = names ? names : "handover,rounds_end";
+        memset(&mc->hours, 0, sizeof mc->hours);
+        if (got == 1 && strcmp(names, "none") &&
+            sc_moments_parse(dep.meeting_moments, names, &mc->hours, err, sizeof err) != 0)
+            memset(&mc->hours, 0, sizeof mc->hours);   /* unreadable moments: no preference */
+        snprintf(mc->dept, sizeof mc->dept, "%s", cu->department_id);
+    }
+    *out = mc->hours;
+    return 0;
+}
+
 static int build_visits(sched_ctx *c, inputs *in, const sched_overrides *ov)
 {
+    moment_cache mc;
+    memset(&mc, 0, sizeof mc);
     in->visits = calloc((size_t)(in->ncust ? in->ncust : 1), sizeof *in->visits);
     if (!in->visits)
         return sched_fail(c, MR_INTERNAL, "out of memory");
@@ -194,6 +238,8 @@ static int build_visits(sched_ctx *c, inputs *in, const sched_overrides *ov)
             v->windows.any = true;
         if (sc_hours_parse(cu->peak_hours, &v->peak, err, sizeof err) != 0)
             v->peak.any = true;
+        if (dept_moments(c, in, cu, &mc, &v->moments) != 0)
+            return -1;
     }
     return 0;
 }
@@ -217,14 +263,40 @@ static void note_quarter(const sched_ctx *c, inputs *in, const sc_period *month)
 
 static bool replaceable(const sched_call *s, int day, int from_day)
 {
-    return !strcmp(s->state, "planned") && !s->pinned && !strcmp(s->origin, "plan") && day >= from_day;
+    return !strcmp(s->state, "planned") && !s->pinned &&
+           (!strcmp(s->origin, "plan") || !strcmp(s->origin, "pim_talk")) && day >= from_day;
+}
+
+/* Meetings held at a hospital: fixed stops of the core (tag -1: nothing
+ * to store, the meetings service owns them). Appended to in->fixed, which
+ * split_calls sized with room for them. */
+static void meeting_stops(const sched_ctx *c, inputs *in, const sc_period *month)
+{
+    for (int i = 0; i < in->nbusy; i++) {
+        const sc_busy *b = &in->busy[i];
+        int loc = b->place[0] ? hospital_loc(in, b->place) : -1;
+        if (loc < 0)
+            continue;
+        int64_t day;
+        int minute;
+        sc_local_of(c->rg->tz, b->start_ms, &day, &minute);
+        int d = (int)(day - month->first);
+        long len = (long)((b->end_ms - b->start_ms) / 60000);
+        if (d < 0 || d >= in->ndays || len <= 0)
+            continue;
+        if (minute + len > 24 * 60)
+            len = 24 * 60 - minute;
+        in->fixed[in->nfixed++] = (sc_call){.visit = -1, .loc = loc, .day = d, .start = minute,
+                                            .duration = (int)len, .fixed = true, .tag = -1,
+                                            .kind = b->pim ? SC_KIND_PIM : SC_KIND_MEETING};
+    }
 }
 
 /* Stored calls: kept ones become the core's fixed calls; the others are
  * deleted (the new plan replaces them). */
 static int split_calls(sched_ctx *c, inputs *in, const sc_period *month, int from_day)
 {
-    in->fixed = calloc((size_t)(in->month.n ? in->month.n : 1), sizeof *in->fixed);
+    in->fixed = calloc((size_t)(in->month.n + in->nbusy + 1), sizeof *in->fixed);
     in->excluded = calloc((size_t)(in->month.n ? in->month.n : 1), sizeof *in->excluded);
     if (!in->fixed || !in->excluded)
         return sched_fail(c, MR_INTERNAL, "out of memory");
@@ -252,6 +324,7 @@ static int split_calls(sched_ctx *c, inputs *in, const sc_period *month, int fro
                      !strcmp(s->state, "planned") && d >= from_day;
         in->fixed[in->nfixed++] = f;
     }
+    meeting_stops(c, in, month);
     return 0;
 }
 
@@ -306,6 +379,8 @@ static void fill_new_call(const sched_ctx *c, const inputs *in, const sc_period 
     }
     const mr_customer *cu = &in->cust[pc->visit];
     snprintf(out->kind, sizeof out->kind, "call");
+    if (pc->talk)
+        snprintf(out->origin, sizeof out->origin, "pim_talk");
     snprintf(out->id, sizeof out->id, "%s.%s.%lld", in->rep.id, cu->id, (long long)out->start_ms);
     snprintf(out->customer, sizeof out->customer, "%s", cu->id);
     snprintf(out->customer_name, sizeof out->customer_name, "%s", cu->name);
@@ -347,6 +422,8 @@ static int stage_plan(sched_ctx *c, inputs *in, const sc_period *month, int from
     for (int i = 0; i < plan->ncalls; i++) {
         const sc_call *pc = &plan->calls[i];
         sched_call call;
+        if (pc->fixed && pc->tag < 0)
+            continue;                /* a meeting: the meetings service's record */
         if (pc->fixed && pc->tag >= 0 && pc->tag < in->month.n) {
             call = in->month.v[pc->tag];
             int64_t at = sc_local_ms(c->rg->tz, month->first + pc->day, pc->start);
@@ -423,8 +500,14 @@ static int load_inputs(sched_ctx *c, inputs *in, const char *rep, const sc_perio
         return sched_fail(c, MR_UNAVAILABLE, "redis: %s", mr_store_error(c->store));
     if (rc == 0)
         return sched_fail(c, MR_NOT_FOUND, "no rep '%s' in region %s", rep, c->region);
+    int64_t lo = sc_local_ms(c->rg->tz, month->first, 0), hi = sc_local_ms(c->rg->tz, month->last + 1, 0);
     if (sched_norms(c, in->rep.team, &in->norms) != 0 || load_customers(c, in, rep) != 0 ||
-        build_visits(c, in, ov) != 0)
+        (in->nbusy = sched_load_busy(c, rep, lo, hi, ov, &in->busy)) < 0)
+        return -1;
+    for (int i = 0; i < in->nbusy; i++)      /* a meeting's hospital is a place of the day */
+        if (in->busy[i].place[0] && mr_md_id_valid(in->busy[i].place) && add_hospital(c, in, in->busy[i].place) != 0)
+            return -1;
+    if (build_visits(c, in, ov) != 0)
         return -1;
     if (build_places(in) != 0)
         return sched_fail(c, MR_INTERNAL, "out of memory");
@@ -432,15 +515,10 @@ static int load_inputs(sched_ctx *c, inputs *in, const char *rep, const sc_perio
         return -1;
     in->ndays = (int)(month->last - month->first + 1);
     in->days = calloc((size_t)in->ndays, sizeof *in->days);
-    int64_t lo = sc_local_ms(c->rg->tz, month->first, 0), hi = sc_local_ms(c->rg->tz, month->last + 1, 0);
-    sc_busy *busy = NULL;
-    int nbusy = sched_load_busy(c, rep, lo, hi, ov, &busy);
-    if (!in->days || nbusy < 0) {
-        free(busy);
-        return in->days ? -1 : sched_fail(c, MR_INTERNAL, "out of memory");
-    }
-    sc_month_days(month, c->rg->cal, c->rg->tz, busy, nbusy, in->norms.day_start, in->norms.day_end, in->days);
-    free(busy);
+    if (!in->days)
+        return sched_fail(c, MR_INTERNAL, "out of memory");
+    sc_month_days(month, c->rg->cal, c->rg->tz, in->busy, in->nbusy, in->norms.day_start, in->norms.day_end,
+                  in->days);
     int y, m, d;
     mr_civil_from_days(month->first, &y, &m, &d);
     int64_t qlo = sc_local_ms(c->rg->tz, mr_days_from_civil(y, (m - 1) / 3 * 3 + 1, 1), 0);
@@ -454,54 +532,52 @@ static int load_inputs(sched_ctx *c, inputs *in, const char *rep, const sc_perio
     return split_calls(c, in, month, *from_day);
 }
 
-#define LOCK_WAIT_STEPS 40       /* x 50 ms */
-
-/* Takes the rep's replan lock (once per unit of work) and stages its
- * release with the commit; a crashed holder's lock expires after
- * [scheduling] replan_lock_ms (default 5000). 0, or -1 with ctx failed
- * (busy or Redis). */
-static int lock_rep(sched_ctx *c, const char *rep)
+/* The optimistic guard of a rep's plan (once per unit of work): reads the
+ * rep's plan version sched:ver:<rep>, stages the expectation that it is
+ * unchanged at commit (mr_tx_expect) and its increment. A concurrent
+ * unit that changed the rep's calls in between has bumped the version,
+ * so this commit applies nothing and the shell answers ABORTED (an event
+ * is retried later): two plans of one rep never interleave. 0, or -1
+ * with ctx failed. */
+static int guard_rep(sched_ctx *c, const char *rep)
 {
     if (!strcmp(c->locked_rep, rep))
         return 0;
     if (c->locked_rep[0])
-        return sched_fail(c, MR_INTERNAL, "one replan lock per request");
-    char key[160], token[64], scope[64];
-    snprintf(scope, sizeof scope, "region:%s", c->region);
-    const char *scopes[] = {scope, NULL};
-    const char *ttl = mr_config_scoped(c->st->cfg, "scheduling", "replan_lock_ms", scopes);
-    long ttl_ms = ttl ? atol(ttl) : 5000;
-    char ttl_text[24];
-    snprintf(ttl_text, sizeof ttl_text, "%ld", ttl_ms >= 100 && ttl_ms <= 600000 ? ttl_ms : 5000);
-    mr_key(key, sizeof key, c->region, "sched:lock:%s", rep);
-    snprintf(token, sizeof token, "%lld", (long long)c->now_ms);
-    for (int i = 0; i < LOCK_WAIT_STEPS; i++) {
-        mr_val *v = mr_store_cmd(c->store, "SET %s %s NX PX %s", key, token, ttl_text);
-        if (mr_val_is_error(v)) {
-            mr_val_free(&v);
-            return sched_fail(c, MR_UNAVAILABLE, "redis: %s", mr_store_error(c->store));
-        }
-        bool got = mr_val_type(v) == MR_VAL_STATUS;
+        return sched_fail(c, MR_INTERNAL, "one rep's plan per request");
+    char key[160];
+    mr_key(key, sizeof key, c->region, "sched:ver:%s", rep);
+    mr_val *v = mr_store_cmd(c->store, "GET %s", key);
+    if (mr_val_is_error(v)) {
         mr_val_free(&v);
-        if (got) {
-            snprintf(c->locked_rep, sizeof c->locked_rep, "%s", rep);
-            return mr_tx_addv(c->tx, "DEL", key, NULL) == 0 ? 0 : sched_fail(c, MR_INTERNAL, "out of memory");
-        }
-        struct timespec ts = {0, 50 * 1000 * 1000};
-        nanosleep(&ts, NULL);
+        return sched_fail(c, MR_UNAVAILABLE, "redis: %s", mr_store_error(c->store));
     }
-    return sched_fail(c, MR_ABORTED, "rep %s is being replanned by another request; retry", rep);
+    const char *now = mr_val_type(v) == MR_VAL_STRING ? mr_val_str(v, NULL) : NULL;
+    int rc = mr_tx_expect(c->tx, key, NULL, now) | mr_tx_addv(c->tx, "INCR", key, NULL);
+    mr_val_free(&v);
+    if (rc != 0)
+        return sched_fail(c, MR_INTERNAL, "out of memory");
+    snprintf(c->locked_rep, sizeof c->locked_rep, "%s", rep);
+    snprintf(c->touched_rep, sizeof c->touched_rep, "%s", rep);
+    return 0;
+}
+
+int sched_touch_rep(sched_ctx *c, const char *rep)
+{
+    if (!rep[0] || !strcmp(c->touched_rep, rep))
+        return 0;
+    char key[160];
+    mr_key(key, sizeof key, c->region, "sched:ver:%s", rep);
+    if (mr_tx_addv(c->tx, "INCR", key, NULL) != 0)
+        return sched_fail(c, MR_INTERNAL, "out of memory");
+    snprintf(c->touched_rep, sizeof c->touched_rep, "%s", rep);
+    return 0;
 }
 
 void sched_unlock(sched_ctx *c)
 {
-    if (!c->locked_rep[0])
-        return;
-    char key[160];
-    mr_key(key, sizeof key, c->region, "sched:lock:%s", c->locked_rep);
-    mr_val *v = mr_store_cmd(c->store, "DEL %s", key);
-    mr_val_free(&v);
     c->locked_rep[0] = 0;
+    c->touched_rep[0] = 0;
 }
 
 int sched_replan(sched_ctx *c, const char *rep, const sc_period *month, const sched_overrides *ov,
@@ -522,7 +598,7 @@ int sched_replan(sched_ctx *c, const char *rep, const sc_period *month, const sc
         free(in);
         return rc;
     }
-    if (lock_rep(c, rep) == 0 && load_inputs(c, in, rep, month, ov, &from_day) == 0) {
+    if (guard_rep(c, rep) == 0 && load_inputs(c, in, rep, month, ov, &from_day) == 0) {
         int y, m, d;
         mr_civil_from_days(month->first, &y, &m, &d);
         sc_problem p = {.nloc = in->nhosp + 1, .travel = in->travel, .home = 0, .opening = in->opening,
@@ -543,5 +619,24 @@ int sched_replan(sched_ctx *c, const char *rep, const sc_period *month, const sc
     }
     inputs_free(in);
     free(in);
+    return rc;
+}
+
+int sched_replan_current(sched_ctx *c, const char *rep, const sched_overrides *ov)
+{
+    sc_period month, next;
+    sched_current_month(c, &month);
+    if (sched_replan(c, rep, &month, ov, NULL, NULL, NULL, NULL) != 0)
+        return -1;
+    sc_period_month_of(month.last + 1, &next);
+    char key[200];
+    mr_key(key, sizeof key, c->region, "sched:plan:%s:%s", rep, next.text);
+    mr_val *v = mr_store_cmd(c->store, "EXISTS %s", key);
+    int rc = 0;
+    if (!v || mr_val_type(v) != MR_VAL_INTEGER)
+        rc = sched_fail(c, MR_UNAVAILABLE, "redis: %s", mr_store_error(c->store));
+    else if (mr_val_int(v) == 1)
+        rc = sched_replan(c, rep, &next, ov, NULL, NULL, NULL, NULL);
+    mr_val_free(&v);
     return rc;
 }

@@ -197,13 +197,28 @@ static long long month_calls_stored(const char *rep)
     return n;
 }
 
+/* Waits until no rep of region north waits for its debounced replan. */
+static void wait_replanned(void)
+{
+    for (int i = 0; i < 400; i++) {
+        if (redis_int("ZCARD %s", "{r:north}:sched:dirty") == 0)
+            return;
+        usleep(50000);
+    }
+    fail_msg("dirty reps not replanned in time");
+}
+
 /* ---- setup ---- */
 
 static int setup(void **state)
 {
     (void)state;
     const char *regions[] = {"north", "west", NULL};
-    if (h_stack_start(&stack, 1, regions, "[scheduling@team:ONC]\ncalls_per_day_min = 6\n") != 0)
+    /* grade changes replan after a short quiet period; no daily check here
+     * (test_scheduling_ticker covers it) */
+    if (h_stack_start(&stack, 1, regions,
+                      "[scheduling]\nregrade_quiet_ms = 200\nticker_interval_ms = 100\ndaily_check_at = off\n"
+                      "[scheduling@team:ONC]\ncalls_per_day_min = 6\n") != 0)
         return -1;
     const char *env[] = {"MEDREP__REGION_WEST__TIMEZONE=Europe/Berlin", NULL};
     if (h_stack_start_service(&stack, "scheduling", "sched-a", env) < 0 ||
@@ -229,6 +244,7 @@ static int setup(void **state)
     }
     mr_tx_free(&tx);
     wait_events_handled("north");
+    wait_replanned();
     return 0;
 }
 
@@ -593,6 +609,7 @@ static void test_regrade_and_follow_up_events(void **state)
     emit(tx, &ev, "north", "follow-up-1");
     emit(tx, &ev, "north", "follow-up-1-again");   /* a second delivery adds nothing */
     wait_events_handled("north");
+    wait_replanned();
     assert_int_equal(redis_int("HLEN %s", "{r:north}:sched:seg:R1-C19"), 1);
     Medrep__PlanReply *p = plan("GetPlan", "north", "R1", next_month);
     assert_true(calls_of(p, "R1-C19", "planned") >= 3);

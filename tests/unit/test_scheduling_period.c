@@ -55,8 +55,8 @@ static void test_month_days_calendar_and_busy(void **state)
     sc_period m;
     sc_period_parse("2026-10", &m, err, sizeof err);
     sc_busy busy[2] = {
-        {sc_local_ms(tz, mr_days_from_civil(2026, 10, 12), 0), sc_local_ms(tz, mr_days_from_civil(2026, 10, 13), 0)},
-        {sc_local_ms(tz, mr_days_from_civil(2026, 10, 14), 13 * 60), sc_local_ms(tz, mr_days_from_civil(2026, 10, 14), 15 * 60)},
+        {.start_ms = sc_local_ms(tz, mr_days_from_civil(2026, 10, 12), 0), .end_ms = sc_local_ms(tz, mr_days_from_civil(2026, 10, 13), 0)},
+        {.start_ms = sc_local_ms(tz, mr_days_from_civil(2026, 10, 14), 13 * 60), .end_ms = sc_local_ms(tz, mr_days_from_civil(2026, 10, 14), 15 * 60)},
     };
     sc_day days[31];
     sc_month_days(&m, cal, tz, busy, 2, 8 * 60, 18 * 60, days);

@@ -1,22 +1,30 @@
-/* sched.h: the scheduling service's shell (everything around the pure
+/* scheduling_svc.h: the scheduling service's shell (everything around the pure
  * core): its Redis layout, the stored call record, and the replanning
  * entry point shared by the methods and the event handler.
  *
  * Redis layout (every key carries the region tag {r:<region>}):
  *   sched:call:<id>              packed medrep.PlannedCall
  *   sched:rep:<rep>:calls        zset of call ids by start_ms
- *   sched:rep:<rep>:busy         hash tag -> "<start_ms>:<end_ms>" (time off "off:...",
- *                                meetings "meeting:<id>")
+ *   sched:rep:<rep>:busy         hash tag -> "<start_ms>:<end_ms>[:<kind>:<hospital>]"
+ *                                (time off "off:...", meetings "meeting:<id>"; a
+ *                                meeting with a hospital is a fixed stop there)
  *   sched:report:<call id>       packed medrep.CallReport (submitted, locked)
  *   sched:seg:<customer>         hash product -> segment (from CustomerRegraded)
  *   sched:stage:<customer>       hash product -> adoption stage 0..4
  *   sched:plan:<rep>:<YYYY-MM>   packed medrep.PlanReply without calls (the summary)
  *   sched:pace:<rep>:<date>:<class>  marks a CoverageBehindPace already sent that day
+ *   sched:pace:runs              hash local date -> CheckPace runs that day
+ *   sched:dirty                  zset rep -> when its debounced regrade replan is due
+ *   sched:dirty:mark, :first     hash rep -> the last marking event / the first mark's ms
+ *   sched:ticker:lease           the instance whose ticker serves the region now
  *   sched:travel                 hash "<from>><to>" -> supplied travel minutes
- *   sched:lock:<rep>             held while one instance replans the rep (SET NX PX);
- *                                released by the same atomic commit as the new plan,
- *                                so two instances never interleave two replans
- * Master data is read through common/masterdata.h only. */
+ *   sched:ver:<rep>              the rep's plan version: every unit of work that
+ *                                changes the rep's calls increments it; a replan
+ *                                expects it unchanged at commit (mr_tx_expect), so
+ *                                two replans of one rep never interleave
+ * Master data is read through common/masterdata.h only. Where, how long
+ * and what kind a meeting is comes from its MeetingChanged event (the
+ * meetings service's own keys are never read). */
 #ifndef SCHED_SHELL_H
 #define SCHED_SHELL_H
 
@@ -44,6 +52,7 @@ typedef struct {
     const mr_config *cfg;
     sched_region regions[SCHED_REGIONS_MAX];
     int nregions;
+    struct sched_ticker *ticker;  /* the ticker thread (ticker.c), owned; NULL: none */
 } sched_state;
 
 /* One unit of work: a request or an event, its store and its tx. */
@@ -58,7 +67,8 @@ typedef struct {
     mr_event_call *ecall;
     int code;                    /* MR_OK or the failure */
     char err[256];
-    char locked_rep[64];         /* the rep whose replan lock this unit holds */
+    char locked_rep[64];         /* the rep whose plan version this unit expects */
+    char touched_rep[64];        /* the rep whose version increment is staged */
 } sched_ctx;
 
 typedef struct {
@@ -120,6 +130,16 @@ int sched_stage_delete_call(sched_ctx *c, const sched_call *call);
 /* Busy spans of rep overlapping [lo, hi). Returns the count, -1 failed; *out malloc'd. */
 int sched_load_busy(sched_ctx *c, const char *rep, int64_t lo_ms, int64_t hi_ms,
                     const sched_overrides *ov, sc_busy **out);
+/* A meeting in the rep's time (busy tag "meeting:<id>"): the span the rep
+ * is held and its hospital ("" when it only blocks time). */
+typedef struct {
+    char meeting_id[64];
+    char hospital[64];
+    int64_t start_ms, end_ms;
+} sched_stop;
+/* Meetings of rep overlapping [lo, hi), by start. Returns the count, -1
+ * failed; *out malloc'd (NULL when none). */
+int sched_load_stops(sched_ctx *c, const char *rep, int64_t lo_ms, int64_t hi_ms, sched_stop **out);
 /* The customer's best segment over products ("" when none). 0 or -1. */
 int sched_segment(sched_ctx *c, const char *customer, const sched_overrides *ov, char *out,
                   size_t cap);
@@ -134,11 +154,32 @@ bool sched_id_valid(const char *id);
 int sched_replan(sched_ctx *c, const char *rep, const sc_period *month, const sched_overrides *ov,
                  sched_calls *out, Medrep__PlanReply *summary, sc_shortfall *shortfalls,
                  int *nshortfalls);
-/* Releases the replan lock at once (a unit of work that failed: its
- * staged release will not be committed). */
+/* Replans the rest of the current month, and the next month when a plan
+ * for it is already stored (events, the debounced regrade replan). 0 or
+ * -1 (ctx failed). */
+int sched_replan_current(sched_ctx *c, const char *rep, const sched_overrides *ov);
+/* Forgets the guard marks of the unit (its staged tx was reset or will
+ * not be committed). */
 void sched_unlock(sched_ctx *c);
+/* Stages the increment of rep's plan version (once per unit): every
+ * write of a rep's calls outside a replan calls it, so a concurrent
+ * replan that read the old calls does not commit. 0 or -1 (ctx failed). */
+int sched_touch_rep(sched_ctx *c, const char *rep);
 /* The month period of now in the region. */
 void sched_current_month(sched_ctx *c, sc_period *out);
+
+/* ---- debounced replans (dirty.c) and the ticker (ticker.c) ---- */
+/* Stages the rep's dirty mark, due after quiet_ms (at most max_wait_ms
+ * after the first unreplanned mark). 0 or -1 (ctx failed). */
+int sched_mark_dirty(sched_ctx *c, const char *rep, long quiet_ms, long max_wait_ms);
+/* Method ReplanDirty. */
+int sched_replan_dirty(mr_call *call);
+
+typedef struct sched_ticker sched_ticker;
+/* Starts the ticker thread (NULL when [scheduling] ticker_interval_ms is
+ * 0 or it could not start). st, cfg and instance outlive it. */
+sched_ticker *sched_ticker_start(const sched_state *st, const mr_config *cfg, const char *instance);
+void sched_ticker_stop(sched_ticker **t);
 
 /* ---- iCalendar (ical.c) ---- */
 /* A malloc'd VCALENDAR text of the calls, or NULL. */
