@@ -129,6 +129,19 @@ int nt_parse_hhmm(const char *text, int *minute)
     return 0;
 }
 
+int nt_parse_clock(const char *text, int *second)
+{
+    int h, m, sec = 0;
+    char tail;
+    int n = text ? sscanf(text, " %d:%d:%d %c", &h, &m, &sec, &tail) : 0;
+    if (n == 2 && nt_parse_hhmm(text, &m) == 0)
+        return *second = m * 60, 0;
+    if (n != 3 || h < 0 || h > 23 || m < 0 || m > 59 || sec < 0 || sec > 59)
+        return -1;
+    *second = (h * 60 + m) * 60 + sec;
+    return 0;
+}
+
 int nt_parse_window(const char *text, int *start, int *end)
 {
     char a[16], b[16], tail;
@@ -346,6 +359,23 @@ int64_t nt_next_local(const mr_tz *tz, int64_t now_ms, int minute)
 {
     int64_t t = nt_local_at(tz, now_ms, 0, minute);
     return t > now_ms ? t : nt_local_at(tz, now_ms, 1, minute);
+}
+
+/* The instant of local second-of-day `second` on the local date of
+ * anchor_ms plus `days` days, in tz. */
+static int64_t local_at_second(const mr_tz *tz, int64_t anchor_ms, int days, int second)
+{
+    mr_local_time lt;
+    mr_tz_to_local(tz, anchor_ms / 1000, &lt);
+    int y, m, d;
+    mr_civil_from_days(mr_days_from_civil(lt.year, lt.month, lt.day) + days, &y, &m, &d);
+    return mr_tz_from_local(tz, y, m, d, second / 3600, second / 60 % 60, second % 60) * 1000;
+}
+
+int64_t nt_next_local_second(const mr_tz *tz, int64_t now_ms, int second)
+{
+    int64_t t = local_at_second(tz, now_ms, 0, second);
+    return t > now_ms ? t : local_at_second(tz, now_ms, 1, second);
 }
 
 void nt_local_date(const mr_tz *tz, int64_t t_ms, char *buf, size_t cap)

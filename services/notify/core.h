@@ -84,6 +84,9 @@ extern const char nt_default_rules_ini[];
 int nt_parse_duration(const char *text, int64_t *ms);
 /* "07:30" -> 450. 0 or -1. */
 int nt_parse_hhmm(const char *text, int *minute);
+/* A time of day with optional seconds: "07:30" -> 27000, "07:30:15" ->
+ * 27015 (seconds of the day). 0 or -1. */
+int nt_parse_clock(const char *text, int *second);
 /* "22:00-07:00" -> 1320, 420. start == end means never. 0 or -1. */
 int nt_parse_window(const char *text, int *start, int *end);
 /* "rep,dm,invitees,staff,approver" -> mask. 0 or -1. */
@@ -116,6 +119,8 @@ int64_t nt_quiet_defer(const mr_tz *tz, int64_t due_ms, int start, int end);
 
 /* The first instant after now_ms that is local minute-of-day `minute` in tz. */
 int64_t nt_next_local(const mr_tz *tz, int64_t now_ms, int minute);
+/* The same for a local second of the day. */
+int64_t nt_next_local_second(const mr_tz *tz, int64_t now_ms, int second);
 
 /* Local date "YYYY-MM-DD" of t_ms in tz (buf >= 11). */
 void nt_local_date(const mr_tz *tz, int64_t t_ms, char *buf, size_t cap);

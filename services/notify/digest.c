@@ -70,7 +70,7 @@ int nt_load_digests(nt_worker *w, nt_entry *es, size_t n)
 /* True when the entry waits for its person's daily digest instead. */
 bool nt_waits_for_digest(const nt_entry *e)
 {
-    return e->who.digest_minute >= 0 && !e->r.urgent && !nt_is_digest(e);
+    return e->who.digest_second >= 0 && !e->r.urgent && !nt_is_digest(e);
 }
 
 /* Stages the gathering of an entry for its person's digest: the item, the
@@ -81,7 +81,7 @@ int nt_cmd_digest_gather(nt_worker *w, nt_args *a, const nt_entry *e, const char
     char digest[256], rid[160], rem[256], zkey[256], wkey[256], person[256], item[400], due[24];
     snprintf(rid, sizeof rid, "digest.%s", e->r.person);
     int shard = nt_shard_of(rid, w->st->set.shards);
-    int64_t at = nt_next_local(e->who.tz, e->at_ms, e->who.digest_minute);
+    int64_t at = nt_next_local_second(e->who.tz, e->at_ms, e->who.digest_second);
     snprintf(due, sizeof due, "%lld", (long long)at);
     snprintf(item, sizeof item, "%s\t%s", e->r.kind, e->r.title);
     nt_key(digest, sizeof digest, w->region, "digest:%s", e->r.person);

@@ -531,8 +531,8 @@ static int set_preferences(mr_call *call)
         ok = false, mr_call_fail(call, MR_INVALID_ARGUMENT, "webhook_url must be an http(s) URL of at most 512 bytes");
     if (ok && q->email && q->email[0] && !nt_email_valid(q->email))
         ok = false, mr_call_fail(call, MR_INVALID_ARGUMENT, "invalid e-mail address");
-    if (ok && q->digest && q->digest[0] && strcmp(q->digest, "off") != 0 && nt_parse_hhmm(q->digest, &a) != 0)
-        ok = false, mr_call_fail(call, MR_INVALID_ARGUMENT, "digest must be HH:MM or off");
+    if (ok && q->digest && q->digest[0] && strcmp(q->digest, "off") != 0 && nt_parse_clock(q->digest, &a) != 0)
+        ok = false, mr_call_fail(call, MR_INVALID_ARGUMENT, "digest must be HH:MM, HH:MM:SS or off");
     if (ok) {
         nt_key(key, sizeof key, call->region, "pref:%s", q->person_id);
         if (q->timezone)

@@ -5,9 +5,9 @@
  * methods and event handler of handlers.c and on_event.c.
  *
  * Configuration ([notify], every key optional):
- *   shards (4), lease_ms (5000), max_sleep_ms (1000), block_ms (500),
- *   claim_min_idle_ms (5000), claim_interval_ms (1000), max_attempts (5),
- *   move_batch (1000), read_batch (256), batch_max (10000), sent_ttl_ms (30 days),
+ *   shards (4), lease_ms (5000), max_sleep_ms (1000), wake_precise_ms (200),
+ *   senders (1), outside_senders (1), outside_batch (1), block_ms (500), claim_min_idle_ms (5000), claim_interval_ms (1000),
+ *   max_attempts (5), move_batch (5000), read_batch (1000), batch_max (10000), sent_ttl_ms (30 days),
  *   events_maxlen (1000000), clock_skew_ms (0, tests only), timers (true;
  *   false: an instance that serves requests and events but moves and sends
  *   nothing),
@@ -15,7 +15,8 @@
  *   channels ("inbox"), webhook_secret, webhook_allow_private (false),
  *   webhook_timeout_ms (3000), smtp_url, smtp_from, smtp_domain,
  *   smtp_timeout_ms (5000), channel_attempts (5), retry_base_ms (1000),
- *   retry_max_ms (300000); rules in [notify.rule.<name>] (see core.c). */
+ *   retry_max_ms (300000), inbox_max_items (1000, 0: no cap),
+ *   inbox_max_age_s (90 days, 0: no limit); rules in [notify.rule.<name>] (see core.c). */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,12 +79,16 @@ static int read_settings(nt_state *st, char *err, size_t errcap)
         INT_SETTING(shards, 4, 1, NT_MAX_SHARDS),
         INT_SETTING(lease_ms, 5000, 300, 600000),
         INT_SETTING(max_sleep_ms, 1000, 10, 60000),
+        INT_SETTING(wake_precise_ms, 200, 0, 10000),
+        INT_SETTING(senders, 1, 1, NT_MAX_SENDERS),
+        INT_SETTING(outside_senders, 1, 1, NT_MAX_SENDERS),
+        INT_SETTING(outside_batch, 1, 1, 1000),
         INT_SETTING(block_ms, 500, 10, 10000),
         INT_SETTING(claim_min_idle_ms, 5000, 100, 3600000),
         INT_SETTING(claim_interval_ms, 1000, 50, 600000),
         INT_SETTING(max_attempts, 5, 1, 1000),
-        INT_SETTING(move_batch, 1000, 1, 100000),
-        INT_SETTING(read_batch, 256, 1, 10000),
+        INT_SETTING(move_batch, 5000, 1, 100000),
+        INT_SETTING(read_batch, 1000, 1, 10000),
         INT_SETTING(batch_max, 10000, 1, 100000),
         LL_SETTING(sent_ttl_ms, 30LL * 86400000, 60000, 3650LL * 86400000),
         LL_SETTING(clock_skew_ms, 0, -86400000, 86400000),
@@ -178,10 +183,11 @@ static int load_channels(nt_state *st, nt_region *reg, char *err, size_t errcap)
     }
     const char *allow = mr_config_scoped(st->cfg, "notify", "webhook_allow_private", scopes);
     reg->webhook_allow_private = allow && (!strcmp(allow, "true") || !strcmp(allow, "yes") || !strcmp(allow, "1"));
-    const char *nums[] = {"webhook_timeout_ms", "smtp_timeout_ms", "channel_attempts", "retry_base_ms", "retry_max_ms"};
-    long long defs[] = {3000, 5000, 5, 1000, 300000}, mins[] = {100, 100, 1, 10, 10},
-              maxs[] = {60000, 60000, 100, 3600000, 86400000}, vals[5];
-    for (size_t i = 0; i < 5; i++) {
+    const char *nums[] = {"webhook_timeout_ms", "smtp_timeout_ms", "channel_attempts", "retry_base_ms",
+                          "retry_max_ms", "inbox_max_items", "inbox_max_age_s"};
+    long long defs[] = {3000, 5000, 5, 1000, 300000, 1000, 90 * 86400}, mins[] = {100, 100, 1, 10, 10, 0, 0},
+              maxs[] = {60000, 60000, 100, 3600000, 86400000, 1000000, 3650LL * 86400}, vals[7];
+    for (size_t i = 0; i < 7; i++) {
         const char *v = mr_config_scoped(st->cfg, "notify", nums[i], scopes);
         char *end = NULL;
         vals[i] = v ? strtoll(v, &end, 10) : defs[i];
@@ -192,6 +198,7 @@ static int load_channels(nt_state *st, nt_region *reg, char *err, size_t errcap)
     }
     reg->webhook_timeout_ms = (int)vals[0], reg->smtp_timeout_ms = (int)vals[1];
     reg->channel_attempts = (int)vals[2], reg->retry_base_ms = vals[3], reg->retry_max_ms = vals[4];
+    reg->inbox_max_items = (int)vals[5], reg->inbox_max_age_ms = vals[6] * 1000LL;
     return 0;
 }
 

@@ -1,12 +1,15 @@
 /* mover.c: the mover thread of a region (durable timers, part 1).
  * Each shard of a region is moved by one instance at a time,
- * the holder of the shard's lease (renewed on every pass, given up at
- * shutdown). One atomic script takes "now" from Redis's own clock (so the
- * hosts' clocks do not matter), checks the lease, and moves every reminder
- * due by then from the due set into the ready stream. Then the mover
- * sleeps until the next due time (capped by max_sleep_ms), blocked on the
- * shards' wake lists, which scheduling pushes to when a reminder lands
- * before the current head. No polling of the due set in between. */
+ * the holder of the shard's lease (renewed every lease_ms / 3, given up
+ * at shutdown). One atomic script takes "now" from Redis's own clock (so
+ * the hosts' clocks do not matter), checks the leases, and moves every
+ * reminder due by then from the due sets of the shards held into their
+ * ready streams. Then the mover sleeps until the next due time (capped by
+ * max_sleep_ms), blocked on the shards' wake lists, which scheduling
+ * pushes to when a reminder lands before the current head; the last
+ * wake_precise_ms of a sleep are slept locally, since Redis times out a
+ * blocked command only at its own next tick. No polling of the due set in
+ * between. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,22 +19,34 @@
 #include "notify.h"
 #include "worker.h"
 
+/* KEYS: per shard held, its due set, ready stream, lease and outside
+ * stream (where the tries of outside channels, "<id>#<channel>", go). ARGV: this
+ * instance, the most to move per shard. Returns {now, next head or -1,
+ * then per shard the count moved or -1 (the lease is not ours)}. Writes
+ * nothing when nothing is due, so an idle pass costs no AOF write. */
 static mr_script move_script = {
-    .name = "notify_move",
+    .name = "notify_move_all",
     .source =
-        "if redis.call('GET', KEYS[3]) ~= ARGV[1] then return {-1, 0, -1} end\n"
-        "redis.call('PEXPIRE', KEYS[3], ARGV[3])\n"
         "local t = redis.call('TIME')\n"
         "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
-        "local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))\n"
-        "for i = 1, #due, 2 do\n"
-        "  redis.call('XADD', KEYS[2], '*', 'm', due[i], 'due', due[i + 1], 'at', now)\n"
+        "local out, h = {now, -1}, -1\n"
+        "for k = 1, #KEYS, 4 do\n"
+        "  if redis.call('GET', KEYS[k + 2]) ~= ARGV[1] then\n"
+        "    out[#out + 1] = -1\n"
+        "  else\n"
+        "    local due = redis.call('ZRANGEBYSCORE', KEYS[k], '-inf', now, 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))\n"
+        "    for i = 1, #due, 2 do\n"
+        "      local to = string.find(due[i], '#', 1, true) and KEYS[k + 3] or KEYS[k + 1]\n"
+        "      redis.call('XADD', to, '*', 'm', due[i], 'due', due[i + 1], 'at', now)\n"
+        "    end\n"
+        "    if #due > 0 then redis.call('ZREMRANGEBYRANK', KEYS[k], 0, #due / 2 - 1) end\n"
+        "    local head = redis.call('ZRANGE', KEYS[k], 0, 0, 'WITHSCORES')\n"
+        "    if head[2] and (h < 0 or tonumber(head[2]) < h) then h = tonumber(head[2]) end\n"
+        "    out[#out + 1] = #due / 2\n"
+        "  end\n"
         "end\n"
-        "if #due > 0 then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, #due / 2 - 1) end\n"
-        "local head = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')\n"
-        "local h = -1\n"
-        "if head[2] then h = tonumber(head[2]) end\n"
-        "return {#due / 2, now, h}\n"};
+        "out[2] = h\n"
+        "return out\n"};
 
 static mr_script lease_script = {
     .name = "notify_lease",
@@ -71,29 +86,48 @@ static void release(nt_worker *w, int shard)
     mr_val_free(&v);
 }
 
-/* Moves what is due in shard. Returns the count moved (-1 failed or lease
- * lost); *now_ms is Redis's time, *head_ms the next due time or -1. */
-static int move_due(nt_worker *w, int shard, int64_t *now_ms, int64_t *head_ms)
+/* Moves what is due in the shards held, in one script. Returns the most
+ * moved in one shard (-1 failed); a shard whose lease turned out lost is
+ * marked not held. *now_ms is Redis's time, *head_ms the next due time
+ * or -1. */
+static int move_due(nt_worker *w, bool *held, int64_t *now_ms, int64_t *head_ms)
 {
-    char due[256], ready[256], key[256], batch[16], ttl[24];
-    nt_key(due, sizeof due, w->region, "sh:%d:due", shard);
-    nt_key(ready, sizeof ready, w->region, "sh:%d:ready", shard);
-    nt_key(key, sizeof key, w->region, "sh:%d:lease", shard);
+    static const char *kinds[] = {"sh:%d:due", "sh:%d:ready", "sh:%d:lease", "sh:%d:out"};
+    char keys[4 * NT_MAX_SHARDS][128], batch[16];
+    const char *args[4 * NT_MAX_SHARDS + 2];
+    int shard_of[NT_MAX_SHARDS], n = 0, nkeys = 0;
+    for (int k = 0; k < w->st->set.shards; k++) {
+        if (!held[k])
+            continue;
+        shard_of[n++] = k;
+        for (int i = 0; i < 4; i++, nkeys++) {
+            nt_key(keys[nkeys], sizeof keys[0], w->region, kinds[i], k);
+            args[nkeys] = keys[nkeys];
+        }
+    }
+    *head_ms = -1;
+    if (n == 0)
+        return 0;
     snprintf(batch, sizeof batch, "%d", w->st->set.move_batch);
-    snprintf(ttl, sizeof ttl, "%d", w->st->set.lease_ms);
-    const char *args[] = {due, ready, key, w->instance, batch, ttl};
-    mr_val *v = mr_store_eval(w->store, &move_script, 3, 6, args, NULL);
-    int moved = -1;
-    if (!mr_val_is_error(v) && mr_val_count(v) == 3) {
-        moved = (int)mr_val_int(mr_val_at(v, 0));
-        *now_ms = mr_val_int(mr_val_at(v, 1));
-        *head_ms = mr_val_int(mr_val_at(v, 2));
+    args[nkeys] = w->instance;
+    args[nkeys + 1] = batch;
+    mr_val *v = mr_store_eval(w->store, &move_script, nkeys, nkeys + 2, args, NULL);
+    int most = -1;
+    if (!mr_val_is_error(v) && mr_val_count(v) == (size_t)n + 2) {
+        *now_ms = mr_val_int(mr_val_at(v, 0));
+        *head_ms = mr_val_int(mr_val_at(v, 1));
+        most = 0;
+        for (int i = 0; i < n; i++) {
+            long long moved = mr_val_int(mr_val_at(v, (size_t)i + 2));
+            held[shard_of[i]] = moved >= 0;
+            most = moved > most ? (int)moved : most;
+        }
     } else if (v) {
-        mr_warn("notify_move_failed", "region=%s shard=%d error=%s", w->region, shard,
+        mr_warn("notify_move_failed", "region=%s error=%s", w->region,
                 mr_val_str(v, NULL) ? mr_val_str(v, NULL) : "?");
     }
     mr_val_free(&v);
-    return moved;
+    return most;
 }
 
 /* Blocks on the wake lists of the shards held, up to ms. */
@@ -114,51 +148,81 @@ static void wait_wake(nt_worker *w, const bool *held, int ms)
     mr_val_free(&v);
 }
 
-/* One pass over the shards. Returns the ms to sleep (0: more is due now),
- * or -1 when Redis failed. */
-static int mover_pass(nt_worker *w, bool *held)
+/* Sleeps ms until the next due time. Redis times out a blocked BLPOP
+ * only at its next event-loop tick (up to 1000/hz ms late on an idle
+ * server), so the last wake_precise_ms of a sleep are slept here, in
+ * this thread; only the part before that blocks on the wake lists. */
+static void sleep_until_due(nt_worker *w, const bool *held, int ms)
 {
-    int sleep_ms = w->st->set.max_sleep_ms, any = 0;
+    int precise = w->st->set.wake_precise_ms;
+    if (ms > precise)
+        wait_wake(w, held, ms - precise);
+    else
+        nt_nap(w, ms);
+}
+
+/* Takes or renews the leases of every shard, when renew_ms has passed
+ * since the last time (a lease is kept for lease_ms). -1 when Redis failed. */
+static int renew_leases(nt_worker *w, bool *held, int64_t *last_ms)
+{
+    int64_t now = mr_mono_ms();
+    if (*last_ms && now - *last_ms < w->st->set.lease_ms / 3)
+        return 0;
     for (int k = 0; k < w->st->set.shards && !nt_stopping(w); k++) {
         int got = lease(w, k);
         if (got < 0)
             return -1;
         held[k] = got == 1;
-        if (!held[k])
-            continue;
-        int64_t now = 0, head = -1;
-        int moved = move_due(w, k, &now, &head);
-        if (moved < 0) {
-            held[k] = false;
-            continue;
-        }
-        any = 1;
-        if (moved >= w->st->set.move_batch)
-            sleep_ms = 0;
-        else if (head >= 0 && head - now < sleep_ms)
-            sleep_ms = head - now < 1 ? 1 : (int)(head - now);
     }
-    if (!any && sleep_ms > w->st->set.lease_ms / 3)
-        sleep_ms = w->st->set.lease_ms / 3;
-    return any ? sleep_ms : -2 - sleep_ms;
+    *last_ms = now;
+    return 0;
+}
+
+/* One pass over the shards. Returns the ms to sleep (0: more is due now),
+ * -1 when Redis failed, or -2 - ms when no shard is held here. */
+static int mover_pass(nt_worker *w, bool *held, int64_t *last_lease_ms)
+{
+    int sleep_ms = w->st->set.max_sleep_ms, any = 0;
+    if (renew_leases(w, held, last_lease_ms) != 0)
+        return -1;
+    for (int k = 0; k < w->st->set.shards; k++)
+        any |= held[k];
+    if (!any)
+        return -2 - w->st->set.lease_ms / 3;
+    int64_t now = 0, head = -1;
+    bool before[NT_MAX_SHARDS];
+    memcpy(before, held, sizeof before);
+    int moved = move_due(w, held, &now, &head);
+    if (moved < 0) {
+        *last_lease_ms = 0;       /* take stock of the leases again */
+        return -1;
+    }
+    for (int k = 0; k < w->st->set.shards; k++)
+        if (before[k] && !held[k])
+            *last_lease_ms = 0;   /* a lease lost (Redis restarted): try to take it back next pass */
+    if (moved >= w->st->set.move_batch)
+        sleep_ms = 0;
+    else if (head >= 0 && head - now < sleep_ms)
+        sleep_ms = head - now < 1 ? 1 : (int)(head - now);
+    return sleep_ms;
 }
 
 void *nt_mover_main(void *arg)
 {
     nt_worker *w = arg;
     bool held[NT_MAX_SHARDS] = {0};
+    int64_t last_lease_ms = 0;
     while (!nt_stopping(w)) {
-        int r = mover_pass(w, held);
+        int r = mover_pass(w, held, &last_lease_ms);
         if (r == -1)
             nt_nap(w, 200);
         else if (r <= -2)
             nt_nap(w, -2 - r);     /* no shard held here: another instance moves them */
         else if (r > 0)
-            wait_wake(w, held, r);
+            sleep_until_due(w, held, r);
     }
     for (int k = 0; k < w->st->set.shards; k++)
         if (held[k])
             release(w, k);
     return NULL;
 }
-

@@ -14,6 +14,9 @@
  *   sh:<n>:wake         list the mover blocks on; pushed when a reminder is
  *                       scheduled before the shard's head
  *   sh:<n>:tries        hash: ready entry id -> deliveries tried
+ *   sh:<n>:out          stream of tries on outside channels ("<id>#<channel>"),
+ *                       read by the outside senders (group "senders")
+ *   sh:<n>:outtries     hash: outside entry id -> reclaims
  *   subj:<subject>      set of reminder ids of a subject (a meeting, ...)
  *   person:<p>          set of a person's pending reminder ids
  *   pref:<p>            hash: tz, quiet, ch:<kind> / ch:* channels, webhook, email,
@@ -46,11 +49,16 @@
 #define NT_MAX_REGIONS 32
 #define NT_MAX_SHARDS 64
 #define NT_TZ_CACHE 64
+#define NT_MAX_SENDERS 8
 
 typedef struct {
     int shards;                 /* per region */
     int lease_ms;               /* the mover's lease */
     int max_sleep_ms;           /* the longest a mover sleeps (also bounds shutdown) */
+    int wake_precise_ms;        /* the end of a mover's sleep slept locally, not in BLPOP */
+    int senders;                /* sender threads per region */
+    int outside_senders;        /* outside-channel sender threads per region */
+    int outside_batch;          /* tries per read of an outside sender */
     int block_ms;               /* the sender's XREADGROUP block */
     int claim_min_idle_ms;      /* a ready entry pending longer is reclaimed */
     int claim_interval_ms;
@@ -75,6 +83,9 @@ typedef struct {
     long long retry_base_ms, retry_max_ms;
     char smtp_url[256], smtp_from[128], smtp_domain[128];
     int smtp_timeout_ms;
+    /* inbox retention: items kept per person (0: no cap), age (0: none) */
+    int inbox_max_items;
+    long long inbox_max_age_ms;
     nt_rule rules[NT_MAX_RULES];
     int rule_count;
 } nt_region;
@@ -90,8 +101,8 @@ typedef struct {
     int tz_count;
     atomic_bool stop;
     bool curl_ready;
-    pthread_t threads[2 * NT_MAX_REGIONS];
-    void *workers[2 * NT_MAX_REGIONS];   /* owned by timers.c */
+    pthread_t threads[(1 + 2 * NT_MAX_SENDERS) * NT_MAX_REGIONS];
+    void *workers[(1 + 2 * NT_MAX_SENDERS) * NT_MAX_REGIONS];   /* owned by timers.c */
     int thread_count;
 } nt_state;
 
@@ -119,7 +130,7 @@ typedef struct {
     char webhook[520];              /* URL, "" none */
     char email[256];                /* address, "" none */
     char webhook_off[64];           /* why the webhook was disabled, "" if not */
-    int digest_minute;              /* local minute of the daily digest, -1 none */
+    int digest_second;              /* local second of the day of the daily digest, -1 none */
 } nt_person;
 
 /* Reads the person's preferences (falling back to the region's). 0 or -1

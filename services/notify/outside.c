@@ -1,8 +1,9 @@
-/* outside.c: the outside channels in the sender (webhook, e-mail): send
- * once unless the channel's marker says it was done, then stage the
- * marker and event, a retry record after a back-off with jitter, or a
- * dead letter; a webhook that answers 401/403/410 is disabled for the
- * person until they set it again. */
+/* outside.c: the outside channels (webhook, e-mail): the hand-over of a
+ * delivery from the reminder sender to the outside stream, and in the
+ * outside senders each try: send once unless the channel's marker says it
+ * was done, then stage the marker and event, a retry record after a
+ * back-off with jitter, or a dead letter; a webhook that answers
+ * 401/403/410 is disabled for the person until they set it again. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,22 @@ static int cmd_retry(nt_worker *w, nt_args *a, const nt_entry *e, const char *ch
     nt_args_cmd(a, 3, lpush, NULL);
     nt_args_cmd(a, 4, ltrim, NULL);
     return 4;
+}
+
+int nt_cmd_outside_enqueue(nt_worker *w, nt_args *a, const nt_entry *e, const char *channel)
+{
+    char member[160], key[256], out[256], at[24], due[24];
+    snprintf(member, sizeof member, "%s#%s", e->rid, channel);
+    snprintf(at, sizeof at, "%lld", (long long)e->at_ms);
+    snprintf(due, sizeof due, "%lld", (long long)e->due_ms);
+    nt_key(key, sizeof key, w->region, "retry:%s", member);
+    nt_key(out, sizeof out, w->region, "sh:%d:out", nt_shard_of(member, w->st->set.shards));
+    const char *hset[] = {"HSET", key, "p", e->r.person, "k", e->r.kind, "t", e->r.title, "b",
+                          e->r.body, "s", e->r.subject, "due", due, "at", at, "attempt", "0"};
+    const char *xadd[] = {"XADD", out, "*", "m", member, "due", at, "at", at};
+    nt_args_cmd(a, 18, hset, NULL);
+    nt_args_cmd(a, 9, xadd, NULL);
+    return 2;
 }
 
 static int cmd_disable_webhook(nt_worker *w, nt_args *a, const nt_entry *e, const nt_send_info *info)

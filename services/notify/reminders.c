@@ -50,8 +50,8 @@ int nt_person_parse(nt_state *st, const char *region, const mr_val *v, nt_person
     if (mr_val_is_error(v) || mr_val_count(v) != 8)
         return -1;
     field_at(v, 7, digest, sizeof digest);
-    if (!digest[0] || nt_parse_hhmm(digest, &out->digest_minute) != 0)
-        out->digest_minute = -1;
+    if (!digest[0] || nt_parse_clock(digest, &out->digest_second) != 0)
+        out->digest_second = -1;
     field_at(v, 4, out->webhook, sizeof out->webhook);
     field_at(v, 5, out->email, sizeof out->email);
     field_at(v, 6, out->webhook_off, sizeof out->webhook_off);

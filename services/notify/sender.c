@@ -12,13 +12,17 @@
  *   - or an acknowledgement alone (the reminder was cancelled or moved
  *     since it fired: the due set has its new time);
  *   - or a dead letter (no channel can take it, or tried too often).
- * Outside channels (webhook, e-mail) are sent while the batch is built,
- * unless their own marker "sent:<delivery id>:<channel>" exists; their
- * marker commits with the batch, a transient failure schedules a retry
- * record "<id>#<channel>" in the due set after a back-off with jitter, a
- * 401/403/410 disables the webhook, and the last failure dead-letters.
- * (A crash between an accepted send and the commit sends that delivery
- * id again: receivers drop it by the id.)
+ * Inbox-only entries take the fast path (inbox_fast.c). Outside channels
+ * (webhook, e-mail) are not sent here: the delivery hands each one on, in
+ * the same commit, as a try record "<id>#<channel>" on the shard's
+ * outside stream, which the outside senders (this same code, with
+ * w->outside) read: each try is sent unless its marker
+ * "sent:<delivery id>:<channel>" exists; the marker commits with the
+ * acknowledgement, a transient failure schedules the next try in the due
+ * set after a back-off with jitter (the mover puts it on the outside
+ * stream), a 401/403/410 disables the webhook, and the last failure
+ * dead-letters. (A crash between an accepted send and the commit sends
+ * that delivery id again: receivers drop it by the id.)
  * A person with a daily digest has non-urgent deliveries gathered under
  * "digest:<person>"; the digest reminder "digest.<person>" delivers them
  * as one message at the person's local digest time.
@@ -188,8 +192,8 @@ static int load_entries(nt_worker *w, nt_entry *es, size_t n)
 void nt_cmd_ack(nt_worker *w, nt_args *a, const nt_entry *e)
 {
     char ready[256], tries[256];
-    nt_key(ready, sizeof ready, w->region, "sh:%d:ready", e->shard);
-    nt_key(tries, sizeof tries, w->region, "sh:%d:tries", e->shard);
+    nt_key(ready, sizeof ready, w->region, w->stream_fmt, e->shard);
+    nt_key(tries, sizeof tries, w->region, w->tries_fmt, e->shard);
     const char *xack[] = {"XACK", ready, GROUP, e->entry_id};
     const char *xdel[] = {"XDEL", ready, e->entry_id};
     const char *hdel[] = {"HDEL", tries, e->entry_id};
@@ -198,8 +202,7 @@ void nt_cmd_ack(nt_worker *w, nt_args *a, const nt_entry *e)
     nt_args_cmd(a, 3, hdel, NULL);
 }
 
-/* The inbox writes: 3 commands. */
-static void cmd_inbox(nt_worker *w, nt_args *a, const nt_entry *e, const char *did)
+size_t nt_pack_item(const nt_entry *e, const char *did, uint8_t *buf)
 {
     Medrep__InboxItem item = MEDREP__INBOX_ITEM__INIT;
     item.delivery_id = (char *)did;
@@ -209,8 +212,14 @@ static void cmd_inbox(nt_worker *w, nt_args *a, const nt_entry *e, const char *d
     item.has_due_ms = item.has_delivered_ms = true;
     item.due_ms = e->due_ms;
     item.delivered_ms = e->at_ms;
-    uint8_t buf[2048];
-    size_t len = medrep__inbox_item__pack(&item, buf);
+    return medrep__inbox_item__pack(&item, buf);
+}
+
+/* The inbox writes: 3 commands. */
+static void cmd_inbox(nt_worker *w, nt_args *a, const nt_entry *e, const char *did)
+{
+    uint8_t buf[NT_PACK_MAX];
+    size_t len = nt_pack_item(e, did, buf);
     char items[256], inbox[256], unread[256], score[24];
     nt_key(items, sizeof items, w->region, "inboxitems:%s", e->r.person);
     nt_key(inbox, sizeof inbox, w->region, "inbox:%s", e->r.person);
@@ -226,9 +235,9 @@ static void cmd_inbox(nt_worker *w, nt_args *a, const nt_entry *e, const char *d
 }
 
 /* The ReminderDelivered event, as mr_events_stage writes it: 1 command. */
-void nt_cmd_event(nt_worker *w, nt_args *a, const nt_entry *e, const char *did, const char *channel)
+size_t nt_pack_event(nt_worker *w, const nt_entry *e, const char *did, const char *channel, uint8_t *buf)
 {
-    char id[33], key[80], cap[24];
+    char id[33];
     mr_random_id(id, sizeof id);
     Medrep__ReminderDelivered body = MEDREP__REMINDER_DELIVERED__INIT;
     body.reminder_id = (char *)e->rid;
@@ -243,8 +252,16 @@ void nt_cmd_event(nt_worker *w, nt_args *a, const nt_entry *e, const char *did, 
     ev.source = w->instance;
     ev.body_case = MEDREP__EVENT__BODY_REMINDER_DELIVERED;
     ev.reminder_delivered = &body;
-    uint8_t buf[2048];
-    size_t len = medrep__event__pack(&ev, buf);
+    return medrep__event__pack(&ev, buf);
+}
+
+void nt_cmd_event(nt_worker *w, nt_args *a, const nt_entry *e, const char *did, const char *channel)
+{
+    char key[80], cap[24];
+    uint8_t buf[NT_PACK_MAX];
+    size_t len = nt_pack_event(w, e, did, channel, buf);
+    Medrep__Event ev = MEDREP__EVENT__INIT;
+    ev.body_case = MEDREP__EVENT__BODY_REMINDER_DELIVERED;
     mr_events_stream_key(key, sizeof key, w->region);
     snprintf(cap, sizeof cap, "%lld", w->st->set.events_maxlen);
     const char *with_cap[] = {"XADD", key, "MAXLEN", "~", cap, "*", "type", mr_event_type_name(&ev), "ev", (const char *)buf};
@@ -309,6 +326,12 @@ static nt_channel_list channels_of(const nt_entry *e)
     return out;
 }
 
+bool nt_inbox_only(const nt_entry *e)
+{
+    nt_channel_list ch = channels_of(e);
+    return ch.inbox && ch.outside_count == 0;
+}
+
 /* Appends a retry entry: one channel, one try. */
 static void build_retry(nt_worker *w, nt_args *a, nt_entry *e)
 {
@@ -361,7 +384,7 @@ static void build_entry(nt_worker *w, nt_args *a, nt_entry *e)
             cmds += 4;
         }
         for (int i = 0; i < ch.outside_count; i++)
-            cmds += nt_deliver_outside(w, a, e, ch.outside[i], did, 0, &(bool){false});
+            cmds += nt_cmd_outside_enqueue(w, a, e, ch.outside[i]);
         cmds += nt_cmd_done(w, a, e);
     } else if (e->dead_reason[0]) {
         nt_cmd_dead(w, a, e, e->dead_reason);
@@ -377,39 +400,60 @@ static void build_entry(nt_worker *w, nt_args *a, nt_entry *e)
     }
 }
 
-/* Delivers a batch of entries in one script. 0, or -1 (left pending). */
-static int deliver_batch(nt_worker *w, nt_entry *es, size_t n)
+/* Delivers the entries not flagged fast with the generic script, then
+ * trims the inboxes it wrote to. 0, or -1 (left pending). */
+static int deliver_generic(nt_worker *w, nt_entry *es, size_t n, const bool *fast)
 {
-    if (n == 0)
-        return 0;
-    if (load_entries(w, es, n) != 0) {
-        for (size_t i = 0; i < n; i++)
-            nt_free_digest(&es[i]);
-        return -1;
-    }
     nt_args a = {0};
     char ready[256];
-    nt_key(ready, sizeof ready, w->region, "sh:%d:ready", es[0].shard);
+    nt_key(ready, sizeof ready, w->region, w->stream_fmt, es[0].shard);
     nt_args_str(&a, ready);                 /* KEYS[1]: routes the script to the region */
     nt_args_num(&a, w->st->set.sent_ttl_ms);
-    for (size_t i = 0; i < n; i++)
+    bool *inbox = calloc(n, sizeof *inbox);
+    size_t count = 0;
+    for (size_t i = 0; inbox && i < n; i++) {
+        if (fast[i])
+            continue;
+        inbox[i] = es[i].current && !es[i].retry && !es[i].dead_reason[0] && channels_of(&es[i]).inbox;
         build_entry(w, &a, &es[i]);
-    int rc = -1;
-    if (!a.oom) {
+        count++;
+    }
+    int rc = count == 0 ? 0 : -1;
+    if (inbox && count > 0 && !a.oom) {
         mr_val *v = mr_store_eval(w->store, &deliver_script, 1, (int)a.n, (const char **)a.data, a.lens);
         rc = mr_val_is_error(v) ? -1 : 0;
         if (rc != 0 && v)
             mr_warn("notify_deliver_failed", "region=%s error=%s", w->region, mr_val_str(v, NULL));
-        for (size_t i = 0; rc == 0 && i < mr_val_count(v); i++) {
-            long long k = mr_val_int(mr_val_at(v, i));
-            mr_warn("notify_entry_refused", "region=%s entry=%s reminder=%s why=a key of the wrong type; left pending",
-                    w->region, k >= 0 && (size_t)k < n ? es[k].entry_id : "?", k >= 0 && (size_t)k < n ? es[k].member : "?");
-        }
+        for (size_t i = 0; rc == 0 && i < mr_val_count(v); i++)
+            mr_warn("notify_entry_refused", "region=%s entry=%lld why=a key of the wrong type; left pending",
+                    w->region, mr_val_int(mr_val_at(v, i)));
         mr_val_free(&v);
     }
+    if (rc == 0 && count > 0)
+        nt_trim_inboxes(w, es, n, inbox);
     nt_args_free(&a);
+    free(inbox);
+    return inbox ? rc : -1;
+}
+
+/* Delivers a batch of entries of one shard: those for the inbox alone
+ * through the fast path, the rest through the generic script. 0, or -1
+ * (what failed is left pending). */
+static int deliver_batch(nt_worker *w, nt_entry *es, size_t n)
+{
+    if (n == 0)
+        return 0;
+    bool *fast = calloc(n, sizeof *fast);
+    int rc = fast && load_entries(w, es, n) == 0 ? 0 : -1;
+    for (size_t i = 0; rc == 0 && !w->outside && i < n; i++)
+        fast[i] = nt_fast_eligible(&es[i]);
+    if (rc == 0)
+        rc = nt_deliver_fast(w, es, n, fast);
+    if (rc == 0)
+        rc = deliver_generic(w, es, n, fast);
     for (size_t i = 0; i < n; i++)
         nt_free_digest(&es[i]);
+    free(fast);
     return rc;
 }
 
@@ -418,7 +462,7 @@ static int deliver_batch(nt_worker *w, nt_entry *es, size_t n)
 static int count_try(nt_worker *w, nt_entry *e)
 {
     char tries[256];
-    nt_key(tries, sizeof tries, w->region, "sh:%d:tries", e->shard);
+    nt_key(tries, sizeof tries, w->region, w->tries_fmt, e->shard);
     mr_val *v = mr_store_cmd(w->store, "HINCRBY %s %s 1", tries, e->entry_id);
     long long n = mr_val_is_error(v) ? -1 : mr_val_int(v);
     mr_val_free(&v);
@@ -444,16 +488,16 @@ static int claim_stalled(nt_worker *w, nt_entry *es)
 {
     char ready[256], idle[24], count[16];
     snprintf(idle, sizeof idle, "%d", w->st->set.claim_min_idle_ms);
-    snprintf(count, sizeof count, "%d", w->st->set.read_batch);
+    snprintf(count, sizeof count, "%d", w->batch);
     for (int k = 0; k < w->st->set.shards && !nt_stopping(w); k++) {
-        nt_key(ready, sizeof ready, w->region, "sh:%d:ready", k);
+        nt_key(ready, sizeof ready, w->region, w->stream_fmt, k);
         const char *argv[] = {"XAUTOCLAIM", ready, GROUP, w->instance, idle, "0-0", "COUNT", count};
         mr_val *v = mr_store_cmdv(w->store, 8, argv, NULL);
         if (mr_val_is_error(v)) {
             mr_val_free(&v);
             return -1;
         }
-        size_t n = collect(mr_val_at(v, 1), k, es, (size_t)w->st->set.read_batch);
+        size_t n = collect(mr_val_at(v, 1), k, es, (size_t)w->batch);
         mr_val_free(&v);
         int rc = 0;
         for (size_t i = 0; i < n && rc == 0; i++)
@@ -468,7 +512,7 @@ static int ensure_groups(nt_worker *w)
 {
     char ready[256];
     for (int k = 0; k < w->st->set.shards; k++) {
-        nt_key(ready, sizeof ready, w->region, "sh:%d:ready", k);
+        nt_key(ready, sizeof ready, w->region, w->stream_fmt, k);
         mr_val *v = mr_store_cmd(w->store, "XGROUP CREATE %s %s 0 MKSTREAM", ready, GROUP);
         const char *msg = v && mr_val_type(v) == MR_VAL_ERROR ? mr_val_str(v, NULL) : NULL;
         bool ok = v && (!msg || strncmp(msg, "BUSYGROUP", 9) == 0);
@@ -479,21 +523,21 @@ static int ensure_groups(nt_worker *w)
     return 0;
 }
 
-/* One XREADGROUP over every shard's stream; delivers what came, a batch
- * per shard. -1 on failure. */
+/* One XREADGROUP over every shard's stream (batch / shards entries
+ * from each); delivers what came as one batch. -1 on failure. */
 static int read_new(nt_worker *w, nt_entry *es)
 {
-    int n = w->st->set.shards;
+    int n = w->st->set.shards, per = w->batch / n;
     const char *argv[9 + 2 * NT_MAX_SHARDS];
     char keys[NT_MAX_SHARDS][128], count[16], block[16];
-    snprintf(count, sizeof count, "%d", w->st->set.read_batch);
+    snprintf(count, sizeof count, "%d", per > 0 ? per : 1);
     snprintf(block, sizeof block, "%d", w->st->set.block_ms);
     const char *head[] = {"XREADGROUP", "GROUP", GROUP, w->instance, "COUNT", count, "BLOCK", block, "STREAMS"};
     int argc = 0;
     for (size_t i = 0; i < sizeof head / sizeof head[0]; i++)
         argv[argc++] = head[i];
     for (int k = 0; k < n; k++)
-        nt_key(keys[k], sizeof keys[k], w->region, "sh:%d:ready", k), argv[argc++] = keys[k];
+        nt_key(keys[k], sizeof keys[k], w->region, w->stream_fmt, k), argv[argc++] = keys[k];
     for (int k = 0; k < n; k++)
         argv[argc++] = ">";
     mr_val *v = mr_store_cmdv_blocking(w->store, w->st->set.block_ms, argc, argv, NULL);
@@ -501,22 +545,26 @@ static int read_new(nt_worker *w, nt_entry *es)
         mr_val_free(&v);
         return -1;
     }
-    int rc = 0;
-    for (size_t s = 0; s < mr_val_count(v) && rc == 0; s++) {
+    size_t got = 0, cap = (size_t)(per > 0 ? per : 1) * (size_t)n;
+    for (size_t s = 0; s < mr_val_count(v); s++) {
         const mr_val *stream = mr_val_at(v, s);
         const char *name = mr_val_str(mr_val_at(stream, 0), NULL);
         for (int k = 0; k < n && name; k++)
             if (strcmp(name, keys[k]) == 0)
-                rc = deliver_batch(w, es, collect(mr_val_at(stream, 1), k, es, (size_t)w->st->set.read_batch));
+                got += collect(mr_val_at(stream, 1), k, es + got, cap - got);
     }
     mr_val_free(&v);
-    return rc;
+    return deliver_batch(w, es, got);
 }
 
 void *nt_sender_main(void *arg)
 {
     nt_worker *w = arg;
-    nt_entry *es = calloc((size_t)w->st->set.read_batch, sizeof *es);
+    int per = w->batch / w->st->set.shards;
+    size_t cap = (size_t)(per > 0 ? per : 1) * (size_t)w->st->set.shards;
+    if (cap < (size_t)w->batch)
+        cap = (size_t)w->batch;        /* claim_stalled reads batch */
+    nt_entry *es = calloc(cap, sizeof *es);
     bool groups = false;
     while (es && !nt_stopping(w)) {
         if (!groups && ensure_groups(w) != 0) {

@@ -33,7 +33,16 @@ typedef struct {
     size_t digest_n;
 } nt_entry;
 
+/* The largest packed inbox item or event (title 256 + body 1024 + ids). */
+#define NT_PACK_MAX 2048
+
 /* ---- sender.c: commands of one entry ---- */
+/* Packs the entry's medrep.InboxItem / ReminderDelivered event into buf
+ * (NT_PACK_MAX bytes). Returns the length. */
+size_t nt_pack_item(const nt_entry *e, const char *did, uint8_t *buf);
+size_t nt_pack_event(nt_worker *w, const nt_entry *e, const char *did, const char *channel, uint8_t *buf);
+/* The person's channel list holds the inbox only. */
+bool nt_inbox_only(const nt_entry *e);
 /* XACK, XDEL and the tries' HDEL: 3 commands. */
 void nt_cmd_ack(nt_worker *w, nt_args *a, const nt_entry *e);
 /* The ReminderDelivered event of a delivery on channel: 1 command. */
@@ -43,7 +52,24 @@ int nt_cmd_done(nt_worker *w, nt_args *a, const nt_entry *e);
 /* A dead letter with its reason: 1 command. */
 void nt_cmd_dead(nt_worker *w, nt_args *a, const nt_entry *e, const char *reason);
 
+/* ---- inbox_fast.c ---- */
+/* True when the entry takes the inbox fast path: current, a first try,
+ * no digest, no dead letter, the inbox its only channel. */
+bool nt_fast_eligible(const nt_entry *e);
+/* Delivers the fast entries of a batch (flags[i] set; of any shards) in one
+ * specialised script: the inbox writes, the event, the removal and the
+ * sent marker per entry unless its marker exists; one XACK, XDEL and HDEL
+ * for all. 0, or -1 (left pending). */
+int nt_deliver_fast(nt_worker *w, nt_entry *es, size_t n, const bool *flags);
+/* Trims the inboxes of the people of the flagged entries to the region's
+ * retention (items and age). Idempotent, so outside the delivery script. */
+void nt_trim_inboxes(nt_worker *w, const nt_entry *es, size_t n, const bool *flags);
+
 /* ---- outside.c ---- */
+/* Stages the hand-over of a delivery on an outside channel to the outside
+ * senders: a first-try record and its entry on the outside stream.
+ * Returns the number of commands staged (2). */
+int nt_cmd_outside_enqueue(nt_worker *w, nt_args *a, const nt_entry *e, const char *channel);
 /* Sends the delivery on an outside channel now (try number attempt + 1)
  * and stages what follows: the channel's marker and event, a retry
  * (*retrying set), or a dead letter (and disabling a webhook that answered

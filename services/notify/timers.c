@@ -1,6 +1,7 @@
-/* timers.c: starts and stops the durable timers: a mover thread
- * (mover.c) and a sender thread (sender.c) per region, each with its own
- * store connection. */
+/* timers.c: starts and stops the durable timers: per region a mover
+ * thread (mover.c), [notify] senders sender threads on the ready streams
+ * and outside_senders on the outside streams (sender.c), each with its own
+ * store connection (and its own consumer name in the group "senders"). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,13 +52,37 @@ static void worker_free(nt_worker *w)
     free(w);
 }
 
+/* The role of thread i of a region: 0 the mover, then the senders, then
+ * the outside senders. Fills the worker's name and stream. */
+static void *(*role_of(const nt_state *st, int i, char *name, size_t cap, bool *outside))(void *)
+{
+    int senders = st->set.senders;
+    *outside = i > senders;
+    if (i == 0)
+        snprintf(name, cap, "mover");
+    else if (i <= senders)
+        snprintf(name, cap, i == 1 ? "sender" : "sender%d", i);
+    else
+        snprintf(name, cap, i == senders + 1 ? "outside" : "outside%d", i - senders);
+    return i == 0 ? nt_mover_main : nt_sender_main;
+}
+
 int nt_timers_start(nt_state *st, char *err, size_t errcap)
 {
+    int per_region = 1 + st->set.senders + st->set.outside_senders;
     for (int i = 0; i < st->region_count; i++) {
-        for (int role = 0; role < 2; role++) {
-            nt_worker *w = worker_new(st, &st->regions[i], role ? "sender" : "mover");
-            if (!w || pthread_create(&st->threads[st->thread_count], NULL,
-                                     role ? nt_sender_main : nt_mover_main, w) != 0) {
+        for (int role = 0; role < per_region; role++) {
+            char name[24];
+            bool outside;
+            void *(*fn)(void *) = role_of(st, role, name, sizeof name, &outside);
+            nt_worker *w = worker_new(st, &st->regions[i], name);
+            if (w) {
+                w->outside = outside;
+                w->stream_fmt = outside ? "sh:%d:out" : "sh:%d:ready";
+                w->tries_fmt = outside ? "sh:%d:outtries" : "sh:%d:tries";
+                w->batch = outside ? st->set.outside_batch : st->set.read_batch;
+            }
+            if (!w || pthread_create(&st->threads[st->thread_count], NULL, fn, w) != 0) {
                 worker_free(w);
                 snprintf(err, errcap, "cannot start the notify threads of region %s", st->regions[i].name);
                 return -1;

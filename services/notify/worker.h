@@ -1,6 +1,9 @@
 /* worker.h: what the timer threads of the notify service share (private
  * to mover.c, sender.c and timers.c): one worker per thread, with its own
- * store connection to its region's Redis. */
+ * store connection to its region's Redis. A sender reads either the
+ * shards' ready streams (reminders: the inbox, and handing outside
+ * channels on) or their outside streams (one webhook or e-mail try each),
+ * so a slow endpoint never holds up the inbox. */
 #ifndef MEDREP_NOTIFY_WORKER_H
 #define MEDREP_NOTIFY_WORKER_H
 
@@ -13,7 +16,11 @@ typedef struct {
     const char *region;         /* borrowed from st */
     mr_store *store;            /* this thread's own */
     mr_tx *tx;
-    char instance[96];          /* "<instance>-mover" / "<instance>-sender" */
+    char instance[96];          /* "<instance>-mover" / "-sender[N]" / "-outside[N]" */
+    bool outside;               /* a sender of the outside-channel streams */
+    const char *stream_fmt;     /* senders: "sh:%d:ready" or "sh:%d:out" */
+    const char *tries_fmt;      /* and its tries hash */
+    int batch;                  /* entries per read */
     int64_t last_claim_ms;
     unsigned seed;              /* jitter of retries (rand_r) */
 } nt_worker;

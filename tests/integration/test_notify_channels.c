@@ -5,7 +5,7 @@
  * one delivery id throughout; the dead letter after the retry limit; a
  * 410 disabling the webhook until the person sets it again; a private
  * address refused where configuration does not allow it; an e-mail with
- * the delivery id as Message-ID. */
+ * the delivery id as Message-ID; a slow webhook not holding up the inbox. */
 // ctest-label: integration
 #include <setjmp.h>
 #include <stdarg.h>
@@ -259,6 +259,31 @@ static void test_webhook_dead_letter_after_limit(void **state)
     json_decref(reqs);
 }
 
+/* A slow webhook does not hold up the inbox: the outside channels are
+ * sent by their own sender, so an inbox delivery due after the webhook's
+ * (and the same delivery's own inbox item) lands while the webhook's
+ * request is still unanswered. */
+static void test_slow_webhook_does_not_hold_inbox(void **state)
+{
+    (void)state;
+    char url[128], did[64];
+    webhook_url(url, sizeof url, "/slow/2000");
+    set_prefs("north", "W9", "webhook", url, NULL);
+    int64_t due = mr_now_ms() + 100;
+    assert_int_equal(nt_schedule(client, "s9", "W9", NULL, due, false), MR_OK);
+    assert_int_equal(nt_schedule(client, "i9", "I9", NULL, due + 200, false), MR_OK);
+    snprintf(did, sizeof did, "s9@%lld", (long long)due);
+    assert_int_equal(nt_wait_inbox(store, "I9", 1, 10000), 1);
+    assert_int_equal(nt_wait_inbox(store, "W9", 1, 10000), 1);
+    json_t *reqs = requests_now(did);
+    assert_int_equal(json_array_size(reqs), 0);                 /* still being answered */
+    json_decref(reqs);
+    reqs = requests_for(did, 1);
+    assert_int_equal(json_array_size(reqs), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(reqs, 0), "status")), 200);
+    json_decref(reqs);
+}
+
 static void test_webhook_disabled_on_410(void **state)
 {
     (void)state;
@@ -341,6 +366,7 @@ int main(void)
         cmocka_unit_test(test_webhook_retries_then_delivers),
         cmocka_unit_test(test_webhook_dead_letter_after_limit),
         cmocka_unit_test(test_webhook_disabled_on_410),
+        cmocka_unit_test(test_slow_webhook_does_not_hold_inbox),
         cmocka_unit_test(test_private_address_refused),
         cmocka_unit_test(test_email),
     };

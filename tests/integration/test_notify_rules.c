@@ -6,7 +6,9 @@
  * (urgent); a follow-up reminding the rep and escalating to the DM, undone
  * by the call being logged; coverage behind pace reaching the rep and the
  * DM found in the master data; the morning itinerary at 07:30 in the
- * rep's own zone, once per day; per-region rule overrides. */
+ * rep's own zone, once per day; per-region rule overrides; the approval
+ * request, invitations, outcome, quarter plan approval and next
+ * appointment. */
 // ctest-label: integration
 #include <setjmp.h>
 #include <stdarg.h>
@@ -264,6 +266,76 @@ static void test_region_rule_overrides(void **state)
     assert_int_equal(nt_pending_count(client, "R8"), 1);
 }
 
+/* A meeting other than M1's, with its own people. */
+static void emit_meeting_of(const char *id, const char *rep, const char *approver, const char *guest,
+                            const char *to_state, int64_t start_ms)
+{
+    char *invitees[] = {(char *)guest};
+    Medrep__MeetingChanged m = MEDREP__MEETING_CHANGED__INIT;
+    m.meeting_id = (char *)id;
+    m.to_state = (char *)to_state;
+    m.has_start_ms = true;
+    m.start_ms = start_ms;
+    m.rep_id = (char *)rep;
+    m.approver_id = (char *)approver;
+    m.invitee_ids = invitees;
+    m.n_invitee_ids = 1;
+    Medrep__Event ev = MEDREP__EVENT__INIT;
+    ev.body_case = MEDREP__EVENT__BODY_MEETING_CHANGED;
+    ev.meeting_changed = &m;
+    assert_int_equal(nt_emit(store, &ev), 0);
+}
+
+/* The rest of DOMAIN.md section 5: the approval request to the manager,
+ * the invitations, the outcome, the quarter plan awaiting approval and
+ * the next-appointment reminder, each reaching its recipient (and only
+ * them). */
+static void test_approval_invitation_outcome_plans(void **state)
+{
+    (void)state;
+    int n;
+    int64_t start = mr_now_ms() + 10 * 24 * H;
+    emit_meeting_of("MX5", "RX5", "AX5", "GX5", "pending_approval", start);
+    assert_int_equal(nt_wait_inbox(store, "AX5", 1, 10000), 1);
+    assert_true(inbox_has("AX5", "meeting_approval"));
+    emit_meeting_of("MX5", "RX5", "AX5", "GX5", "invitations_out", start);
+    assert_int_equal(nt_wait_inbox(store, "GX5", 1, 10000), 1);
+    assert_true(inbox_has("GX5", "meeting_invitation"));
+    emit_meeting_of("MX5", "RX5", "AX5", "GX5", "summarised", start);
+    assert_int_equal(nt_wait_inbox(store, "RX5", 1, 10000), 1);
+    assert_int_equal(nt_wait_inbox(store, "AX5", 2, 10000), 2);
+    assert_true(inbox_has("RX5", "meeting_outcome"));
+    assert_true(inbox_has("AX5", "meeting_outcome"));
+    assert_false(inbox_has("GX5", "meeting_outcome"));
+
+    Medrep__PlanDue p = MEDREP__PLAN_DUE__INIT;
+    p.rep_id = "RX6", p.kind = "quarter", p.period = "2027-Q1", p.approver_id = "AX6";
+    p.has_due_ms = true;
+    p.due_ms = mr_now_ms() + 20 * 24 * H;
+    Medrep__Event ev = MEDREP__EVENT__INIT;
+    ev.body_case = MEDREP__EVENT__BODY_PLAN_DUE;
+    ev.plan_due = &p;
+    assert_int_equal(nt_emit(store, &ev), 0);
+    assert_int_equal(nt_wait_inbox(store, "AX6", 1, 10000), 1);
+    assert_true(inbox_has("AX6", "plan_quarter_approval"));
+
+    int64_t next = mr_now_ms() + 3 * 24 * H;
+    Medrep__CallLogged c = MEDREP__CALL_LOGGED__INIT;
+    c.call_id = "LX7", c.rep_id = "RX7", c.customer_id = "KX7";
+    c.has_next_appointment_ms = true;
+    c.next_appointment_ms = next;
+    Medrep__Event ev2 = MEDREP__EVENT__INIT;
+    ev2.body_case = MEDREP__EVENT__BODY_CALL_LOGGED;
+    ev2.call_logged = &c;
+    assert_int_equal(nt_emit(store, &ev2), 0);
+    int64_t end = mr_mono_ms() + 10000;
+    while (due_of("RX7", "next_appointment", &n) < 0 && mr_mono_ms() < end)
+        usleep(50 * 1000);
+    assert_int_equal(due_of("RX7", "next_appointment", &n), next - 24 * H);
+    assert_int_equal(n, 1);
+    assert_int_equal(nt_pending_count(client, "RX6"), 0);    /* the quarter plan goes to the approver */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -272,6 +344,7 @@ int main(void)
         cmocka_unit_test(test_coverage_reaches_dm_from_master_data),
         cmocka_unit_test(test_itinerary_in_local_time),
         cmocka_unit_test(test_region_rule_overrides),
+        cmocka_unit_test(test_approval_invitation_outcome_plans),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -51,6 +51,15 @@ static void test_times_of_day(void **state)
     assert_int_equal(nt_parse_hhmm("24:00", &m), -1);
     assert_int_equal(nt_parse_hhmm("7:60", &m), -1);
     assert_int_equal(nt_parse_hhmm("07:30x", &m), -1);
+    assert_int_equal(nt_parse_clock("07:30", &m), 0);
+    assert_int_equal(m, 27000);
+    assert_int_equal(nt_parse_clock("07:30:15", &m), 0);
+    assert_int_equal(m, 27015);
+    assert_int_equal(nt_parse_clock("07:30:60", &m), -1);
+    assert_int_equal(nt_parse_clock("07:30:", &m), -1);
+    assert_int_equal(nt_parse_clock("07:30:15x", &m), -1);
+    assert_int_equal(nt_parse_clock("24:00:00", &m), -1);
+    assert_int_equal(nt_parse_clock(NULL, &m), -1);
     assert_int_equal(nt_parse_window("22:00-07:00", &a, &b), 0);
     assert_int_equal(a, 1320);
     assert_int_equal(b, 420);
@@ -207,6 +216,10 @@ static void test_dst(void **state)
     assert_int_equal(nt_next_local(tz, utc(2026, 3, 28, 20, 0), 450), utc(2026, 3, 29, 5, 30));
     assert_int_equal(nt_next_local(tz, utc(2026, 3, 29, 5, 0), 450), utc(2026, 3, 29, 5, 30));
     assert_int_equal(nt_next_local(tz, utc(2026, 3, 29, 5, 30), 450), utc(2026, 3, 30, 5, 30));
+    /* to the second: 07:30:15 local, the same day and then the next */
+    assert_int_equal(nt_next_local_second(tz, utc(2026, 3, 28, 20, 0), 27015), utc(2026, 3, 29, 5, 30) + 15000);
+    assert_int_equal(nt_next_local_second(tz, utc(2026, 3, 29, 5, 30) + 15000, 27015),
+                     utc(2026, 3, 30, 5, 30) + 15000);
     char date[16];
     nt_local_date(tz, utc(2026, 3, 28, 23, 30), date, sizeof date);
     assert_string_equal(date, "2026-03-29");

@@ -7,17 +7,22 @@ Every POST is recorded as one JSON line in OUT_FILE: path, delivery id,
 timestamp, whether the HMAC-SHA256 signature over "<timestamp>.<body>"
 with SECRET is right, the parsed body, and the status answered.
 Paths: /ok answers 200; /fail/N answers 500 to the first N requests of
-each delivery id, then 200; /gone answers 410. Standard library only.
+each delivery id, then 200; /gone answers 410; /slow/MS answers 200
+after MS milliseconds (recorded when it answers). Requests are served
+each in its own thread. Standard library only.
 """
 import hashlib
 import hmac
 import json
 import signal
 import sys
-from http.server import BaseHTTPRequestHandler, HTTPServer
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 PORT, OUT, SECRET = int(sys.argv[1]), sys.argv[2], sys.argv[3].encode()
 seen = {}
+lock = threading.Lock()
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -29,19 +34,23 @@ class Handler(BaseHTTPRequestHandler):
         sig = self.headers.get("X-Medrep-Signature", "")
         want = "sha256=" + hmac.new(SECRET, ts.encode() + b"." + raw, hashlib.sha256).hexdigest()
         key = (self.path, delivery)
-        seen[key] = seen.get(key, 0) + 1
+        with lock:
+            seen[key] = seen.get(key, 0) + 1
+            count = seen[key]
         status = 200
         if self.path == "/gone":
             status = 410
-        elif self.path.startswith("/fail/") and seen[key] <= int(self.path.split("/")[2]):
+        elif self.path.startswith("/fail/") and count <= int(self.path.split("/")[2]):
             status = 500
+        elif self.path.startswith("/slow/"):
+            time.sleep(int(self.path.split("/")[2]) / 1000.0)
         try:
             body = json.loads(raw)
         except ValueError:
             body = None
         record = {"path": self.path, "delivery": delivery, "timestamp": ts,
                   "sig_ok": hmac.compare_digest(sig, want), "body": body, "status": status}
-        with open(OUT, "a") as f:
+        with lock, open(OUT, "a") as f:
             f.write(json.dumps(record) + "\n")
         self.send_response(status)
         self.send_header("Content-Length", "0")
@@ -52,7 +61,8 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
-    server = HTTPServer(("127.0.0.1", PORT), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", PORT), Handler)
+    server.daemon_threads = True
     signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
     try:
         server.serve_forever()
