@@ -305,6 +305,11 @@ uint64_t mr_client_retries(const mr_client *c)
     return c->retries;
 }
 
+void *mr_client_socket(mr_client *c)
+{
+    return c->sock;
+}
+
 static void client_send_slot(mr_client *c, client_slot *s)
 {
     mdp_frame frames[3] = {frame_str(MDP_CLIENT), frame_str(s->service),

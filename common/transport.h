@@ -104,6 +104,9 @@ int mr_client_poll(mr_client *c, int wait_ms, uint64_t *tag, Medrep__Reply **rep
 size_t mr_client_inflight(const mr_client *c);
 /* Requests resent after an attempt time-out, since the client started. */
 uint64_t mr_client_retries(const mr_client *c);
+/* The client's ZeroMQ socket, for zmq_poll together with other sockets or
+ * descriptors (read readiness only; receive through mr_client_poll). */
+void *mr_client_socket(mr_client *c);
 
 /* Sends one request and waits for its reply (or the deadline). Never
  * returns NULL except when out of memory. Caller frees the reply. */

@@ -2,6 +2,7 @@
  * pin or unpin a planned call, add one by hand, and record time off,
  * through the scheduling service. Times are the region's local time,
  * "YYYY-MM-DD HH:MM". */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,11 +10,24 @@
 #include "cli.h"
 #include "clock.h"
 #include "errors.h"
+#include "pbjson.h"
 #include "scheduling.pb-c.h"
 
 #define LIST_MAX 16
 
 /* The configured time zone of the command's region. Caller frees. */
+
+/* With --json, prints the reply message as JSON and returns true. */
+static bool json_out(const cli_ctx *ctx, const ProtobufCMessage *m)
+{
+    if (!ctx->json)
+        return false;
+    json_t *o = mr_pb_to_json(m);
+    json_dumpf(o, stdout, JSON_INDENT(2));
+    putchar('\n');
+    json_decref(o);
+    return true;
+}
 static mr_tz *region_tz(const cli_ctx *ctx)
 {
     mr_region_cfg *r = calloc(64, sizeof *r);
@@ -128,10 +142,12 @@ static int cmd_log(cli_ctx *ctx, int argc, char **argv, const mr_tz *tz)
     req.report = &r;
     Medrep__LogCallReply *out = NULL;
     int rc = call_rpc(ctx, "LogCall", &req.base, &medrep__log_call_reply__descriptor, (ProtobufCMessage **)&out);
-    if (rc == 0) {
+    if (rc == 0 && !json_out(ctx, &out->base)) {
         printf("call %s submitted and locked\n", out->call_id);
         if (out->next_call_id && out->next_call_id[0])
             printf("next appointment planned as %s\n", out->next_call_id);
+    }
+    if (rc == 0) {
         medrep__log_call_reply__free_unpacked(out, NULL);
     }
     return rc;
@@ -149,7 +165,8 @@ static int cmd_cancel(cli_ctx *ctx, int argc, char **argv)
     Medrep__CancelCallReply *out = NULL;
     int rc = call_rpc(ctx, "CancelCall", &req.base, &medrep__cancel_call_reply__descriptor, (ProtobufCMessage **)&out);
     if (rc == 0) {
-        printf("call %s cancelled; the rest of the month was replanned\n", argv[0]);
+        if (!json_out(ctx, &out->base))
+            printf("call %s cancelled; the rest of the month was replanned\n", argv[0]);
         medrep__cancel_call_reply__free_unpacked(out, NULL);
     }
     return rc;
@@ -170,7 +187,8 @@ static int cmd_update(cli_ctx *ctx, int argc, char **argv, const mr_tz *tz, cons
     Medrep__UpdateCallReply *out = NULL;
     int rc = call_rpc(ctx, "UpdateCall", &req.base, &medrep__update_call_reply__descriptor, (ProtobufCMessage **)&out);
     if (rc == 0) {
-        printf("call %s %s\n", argv[0], move ? "moved and pinned" : (req.pinned ? "pinned" : "unpinned"));
+        if (!json_out(ctx, &out->base))
+            printf("call %s %s\n", argv[0], move ? "moved and pinned" : (req.pinned ? "pinned" : "unpinned"));
         medrep__update_call_reply__free_unpacked(out, NULL);
     }
     return rc;
@@ -189,7 +207,8 @@ static int cmd_add(cli_ctx *ctx, int argc, char **argv, const mr_tz *tz)
     Medrep__AddCallReply *out = NULL;
     int rc = call_rpc(ctx, "AddCall", &req.base, &medrep__add_call_reply__descriptor, (ProtobufCMessage **)&out);
     if (rc == 0) {
-        printf("call %s added (pinned)\n", out->call_id);
+        if (!json_out(ctx, &out->base))
+            printf("call %s added (pinned)\n", out->call_id);
         medrep__add_call_reply__free_unpacked(out, NULL);
     }
     return rc;
@@ -209,7 +228,8 @@ static int cmd_timeoff(cli_ctx *ctx, int argc, char **argv, const mr_tz *tz)
     Medrep__TimeOffReply *out = NULL;
     int rc = call_rpc(ctx, "AddTimeOff", &req.base, &medrep__time_off_reply__descriptor, (ProtobufCMessage **)&out);
     if (rc == 0) {
-        printf("time off recorded for %s; the plan was updated\n", argv[0]);
+        if (!json_out(ctx, &out->base))
+            printf("time off recorded for %s; the plan was updated\n", argv[0]);
         medrep__time_off_reply__free_unpacked(out, NULL);
     }
     return rc;

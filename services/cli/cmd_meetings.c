@@ -445,6 +445,26 @@ static int do_simple(cli_ctx *ctx, const char *sub, const args *a, const char *u
     return -1;
 }
 
+/* evaluate ID: the evaluation from scoring's monthly prescriptions. */
+static int do_evaluate(cli_ctx *ctx, const args *a, const char *user)
+{
+    Medrep__EvaluateRequest req = MEDREP__EVALUATE_REQUEST__INIT;
+    req.meeting_id = (char *)a->pos[0];
+    req.from_scoring = true, req.has_from_scoring = true;
+    ProtobufCMessage *out = NULL;
+    if (call(ctx, user, "Evaluate", &req.base, &medrep__evaluate_reply__descriptor, &out) != 0)
+        return 1;
+    const Medrep__EvaluateReply *r = (const Medrep__EvaluateReply *)out;
+    if (ctx->json)
+        print_json(out);
+    else
+        printf("attendees %+.1f share points (%d with data), non-attendees of the department %+.1f (%d), "
+               "evaluation score %.0f\n", r->attendee_change_points, r->attendees_counted,
+               r->non_attendee_change_points, r->non_attendees_counted, r->evaluation_score);
+    protobuf_c_message_free_unpacked(out, NULL);
+    return 0;
+}
+
 /* Positional arguments each subcommand needs. */
 static int needs(const char *sub)
 {
@@ -452,7 +472,8 @@ static int needs(const char *sub)
         const char *name;
         int n;
     } t[] = {{"show", 1}, {"transition", 2}, {"invite", 2}, {"rsvp", 3}, {"signin", 2}, {"check", 3},
-             {"doc", 2}, {"expense", 4}, {"reimburse", 1}, {"followup-done", 2}, {"ical", 1}};
+             {"doc", 2}, {"expense", 4}, {"reimburse", 1}, {"followup-done", 2}, {"ical", 1},
+             {"evaluate", 1}};
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (strcmp(t[i].name, sub) == 0)
             return t[i].n;
@@ -484,6 +505,8 @@ static int run_meetings(cli_ctx *ctx, int argc, char **argv)
         return do_transition(ctx, &a, user);
     if (strcmp(sub, "invite") == 0)
         return do_invite(ctx, &a, user);
+    if (strcmp(sub, "evaluate") == 0)
+        return do_evaluate(ctx, &a, user);
     int rc = do_simple(ctx, sub, &a, user);
     if (rc < 0) {
         cli_error("meetings: unknown subcommand '%s'", sub);
@@ -507,6 +530,6 @@ const cli_command cli_cmd_meetings = {
         "  invite ID C1,C2>C1                   rsvp ID CUSTOMER accepted|declined\n"
         "  signin ID CUSTOMER [--for INVITEE]   check ID ITEM day_before|day_of\n"
         "  doc ID NAME   expense ID PERSON KIND CENTS   reimburse ID   followup-done ID CUSTOMER\n"
-        "  deadlines     ical ID\n",
+        "  deadlines     ical ID     evaluate ID (from scoring's monthly prescriptions)\n",
     .run = run_meetings,
 };

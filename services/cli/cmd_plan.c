@@ -1,4 +1,4 @@
-/* cmd_plan.c: `medrep plan REP PERIOD`: (re)plans a rep's month, week or
+/* cmd_plan.c: `medrep plan REP PERIOD` (and --all, in cmd_plan_all.c): (re)plans a rep's month, week or
  * day through the scheduling service and shows the day routes as a
  * table in the region's local time (or JSON with --json); --stored shows
  * the stored plan without replanning. */
@@ -149,10 +149,19 @@ static int run_approve(cli_ctx *ctx, int argc, char **argv)
     return 0;
 }
 
+int cli_plan_all(cli_ctx *ctx, const char *period);   /* cmd_plan_all.c */
+
 static int run_plan(cli_ctx *ctx, int argc, char **argv)
 {
     if (argc > 0 && !strcmp(argv[0], "approve"))
         return run_approve(ctx, argc - 1, argv + 1);
+    if (argc > 0 && !strcmp(argv[0], "--all")) {
+        if (argc != 2) {
+            cli_error("plan --all: want PERIOD (see medrep plan --help)");
+            return 2;
+        }
+        return cli_plan_all(ctx, argv[1]);
+    }
     const char *pos[2] = {NULL, NULL};
     bool stored = false;
     int npos = 0;
@@ -205,6 +214,7 @@ const cli_command cli_cmd_plan = {
     .usage = "medrep plan REP PERIOD [--stored] [--json]\n"
              "medrep plan REP YYYY-Qn          the quarter's targets, awaiting the DM's approval\n"
              "medrep plan approve REP YYYY-Qn DM\n"
+             "medrep plan --all PERIOD          every rep of the region, with a progress bar\n"
              "  PERIOD is YYYY-MM (month), YYYY-Www (ISO week) or YYYY-MM-DD (day).\n"
              "  Replans the rest of the period's month(s) (done, pinned and added calls stay)\n"
              "  and prints each day's route in the region's local time: call times,\n"

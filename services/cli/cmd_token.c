@@ -132,7 +132,7 @@ static int list(cli_ctx *ctx)
         if (v && mr_val_count(v) == 4)
             printf("%-64s  %-12s %-14s %-10s %s\n", hash, mr_val_str(mr_val_at(v, 0), NULL) ?: "-",
                    mr_val_str(mr_val_at(v, 1), NULL) ?: "-", mr_val_str(mr_val_at(v, 2), NULL) ?: "-",
-                   mr_val_str(mr_val_at(v, 3), NULL) ?: "-");
+                   strcmp(mr_val_str(mr_val_at(v, 3), NULL) ?: "", "1") == 0 ? "yes" : "no");
         mr_val_free(&v);
     }
     int rc = hashes ? 0 : 1;

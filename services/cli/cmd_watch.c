@@ -1,5 +1,8 @@
 /* cmd_watch.c: `medrep watch`: prints events from the broker's live feed
- * (a ZeroMQ SUB on [feed] endpoint) as they happen. */
+ * (a ZeroMQ SUB on [feed] endpoint) as they happen: a line each, or with
+ * --json one JSON object a line ({"topic": ..., "event": {...}}). */
+#include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,9 +11,18 @@
 
 #include "cli.h"
 #include "events.h"
+#include "pbjson.h"
 
-static void print_event(const char *topic, const Medrep__Event *ev)
+static void print_event(const char *topic, const Medrep__Event *ev, bool json)
 {
+    if (json) {   /* one JSON object a line, for scripts */
+        json_t *o = json_pack("{s:s, s:o}", "topic", topic, "event", mr_pb_to_json(&ev->base));
+        json_dumpf(o, stdout, JSON_COMPACT);
+        putchar('\n');
+        fflush(stdout);
+        json_decref(o);
+        return;
+    }
     time_t secs = (time_t)(ev->occurred_ms / 1000);
     struct tm tm;
     gmtime_r(&secs, &tm);
@@ -57,7 +69,7 @@ static int run_watch(cli_ctx *ctx, int argc, char **argv)
             char name[128];
             snprintf(name, sizeof name, "%.*s", (int)f.frames[0].size, (const char *)f.frames[0].data);
             if (ev) {
-                print_event(name, ev);
+                print_event(name, ev, ctx->json);
                 medrep__event__free_unpacked(ev, NULL);
                 seen++;
             }
@@ -75,6 +87,7 @@ const cli_command cli_cmd_watch = {
     .summary = "print events from the live feed as they happen",
     .usage = "medrep watch [--count N] [--topic PREFIX]\n"
              "  PREFIX selects events by topic '<region>.<type>', e.g. 'north.' or\n"
-             "  'north.call_logged'. Stops after N events, or on Ctrl-C.\n",
+             "  'north.call_logged'. Stops after N events, or on Ctrl-C.\n"
+             "  With --json: one JSON object a line, {\"topic\": ..., \"event\": {...}}.\n",
     .run = run_watch,
 };

@@ -118,6 +118,14 @@ static int parse_globals(int argc, char **argv, const char **config_path, const 
     return command_at;
 }
 
+static bool wants_help(char **args, int count)
+{
+    for (int i = 0; i < count; i++)
+        if (strcmp(args[i], "--help") == 0 || strcmp(args[i], "-h") == 0)
+            return true;
+    return false;
+}
+
 static const char *first_region(const mr_config *cfg, char *buf, size_t cap)
 {
     mr_region_cfg regions[64];
@@ -142,6 +150,11 @@ int main(int argc, char **argv)
     int rest_count = 0;
     int at = rest ? parse_globals(argc, argv, &config_path, &region, &json, rest, &rest_count) : -1;
     const cli_command *cmd = at > 0 ? find_command(argv[at]) : NULL;
+    if (at < 0 && rest && wants_help(argv + 1, argc - 1)) {   /* medrep --config F --help */
+        usage();
+        free(rest);
+        return 0;
+    }
     if (!cmd) {
         if (at > 0 && strcmp(argv[at], "help") != 0)
             cli_error("unknown command '%s'", argv[at]);
@@ -149,7 +162,7 @@ int main(int argc, char **argv)
         free(rest);
         return at > 0 && strcmp(argv[at], "help") == 0 ? 0 : 2;
     }
-    if (rest_count > 0 && (strcmp(rest[0], "--help") == 0 || strcmp(rest[0], "-h") == 0)) {
+    if (wants_help(rest, rest_count)) {   /* anywhere: `medrep meetings propose --help` too */
         fputs(cmd->usage, stdout);
         free(rest);
         return 0;

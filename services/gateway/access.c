@@ -30,6 +30,13 @@ static bool territory_allowed(const gw_caller *c, const gw_resource *r, const ch
         *why = "only the person themself may do this";
         return false;
     }
+    if (r->team) {
+        if (c->role != GW_ROLE_DM || !same(r->team, c->team)) {
+            *why = "team figures are for the team's district manager";
+            return false;
+        }
+        return true;
+    }
     if (!r->rep_id)
         return true;
     if (c->role == GW_ROLE_REP && !same(r->rep_id, c->user_id)) {

@@ -40,6 +40,7 @@ typedef struct {
     const char *rep_id;        /* the rep whose territory holds the resource */
     const char *rep_dm_id;     /* that rep's district manager (from master data) */
     const char *person_id;     /* a person's own things: inbox, preferences */
+    const char *team;          /* a team's figures: its district manager (caller's team) */
     bool admin_only;           /* operations for administrators only */
 } gw_resource;
 

@@ -1,7 +1,7 @@
 /* api.c: one API request from HTTP to a service and back: route, token,
  * rate limit, access check against master data, JSON -> protobuf, the
- * call through the broker with the caller's identity in the envelope,
- * and protobuf -> JSON with the status mapped to HTTP. */
+ * call (made here, sent by dispatch.c) with the caller's identity in the
+ * envelope, and protobuf -> JSON with the status mapped to HTTP. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +25,7 @@ void gw_answer_error(gw_answer *a, int status, const char *code, const char *fmt
     a->body = json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", message);
 }
 
-static int http_status_of(int code)
+int gw_http_status_of(int code)
 {
     switch (code) {
     case MR_OK: return 200;
@@ -41,33 +41,70 @@ static int http_status_of(int code)
     }
 }
 
-/* Fills what the request touches; answers and returns false when it
- * cannot be resolved. rep and customer live as long as the call. */
-static bool resolve_resource(const gw_route *route, const gw_params *params, mr_store *store,
-                             gw_resource *res, mr_rep *rep, mr_customer *customer, gw_answer *a)
+/* The rep whose territory holds what the route names (copied into
+ * owner); false when answered (not found, store down). */
+static bool resolve_owner(const gw_route *route, const gw_params *params, const gw_identity *id,
+                          mr_store *store, const char *region, char *owner, size_t cap, gw_answer *a)
 {
-    res->admin_only = route->touch == GW_TOUCH_ADMIN;
-    res->person_id = route->touch == GW_TOUCH_PERSON ? gw_param(params, "person_id") : NULL;
-    const char *rep_id = route->touch == GW_TOUCH_REP ? gw_param(params, "rep_id") : NULL;
-    if (route->touch == GW_TOUCH_CUSTOMER) {
-        int found = mr_md_get_customer(store, res->region, gw_param(params, "customer_id"), customer);
+    owner[0] = '\0';
+    if (route->touch == GW_TOUCH_REP) {
+        snprintf(owner, cap, "%s", gw_param(params, "rep_id"));
+    } else if (route->touch == GW_TOUCH_CUSTOMER) {
+        mr_customer customer;
+        int found = mr_md_get_customer(store, region, gw_param(params, "customer_id"), &customer);
         if (found <= 0) {
             gw_answer_error(a, found < 0 ? 503 : 404, found < 0 ? "UNAVAILABLE" : "NOT_FOUND",
                             found < 0 ? "master data unavailable" : "no such customer");
             return false;
         }
-        rep_id = customer->rep_id;
+        snprintf(owner, cap, "%s", customer.rep_id);
+    } else if (route->touch == GW_TOUCH_MEETING) {
+        return gw_meeting_owner(id, region, gw_param(params, "meeting_id"), owner, cap, a) == 0;
+    } else if (route->touch == GW_TOUCH_CALL) {
+        return gw_call_owner(store, region, gw_param(params, "call_id"), owner, cap, a) == 0;
     }
-    res->rep_id = rep_id;
-    if (rep_id && mr_md_get_rep(store, res->region, rep_id, rep) == 1)
+    return true;
+}
+
+/* Fills what the request touches; answers and returns false when it
+ * cannot be resolved. res points into owner and rep, which live as long
+ * as the call. */
+static bool resolve_resource(const gw_route *route, const gw_params *params, const gw_identity *id,
+                             mr_store *store, gw_resource *res, char owner[64], mr_rep *rep, gw_answer *a)
+{
+    res->admin_only = route->touch == GW_TOUCH_ADMIN;
+    res->person_id = route->touch == GW_TOUCH_PERSON ? gw_param(params, "person_id") : NULL;
+    res->team = route->touch == GW_TOUCH_TEAM ? gw_param(params, "team") : NULL;
+    if (!resolve_owner(route, params, id, store, res->region, owner, 64, a))
+        return false;
+    bool owned = route->touch == GW_TOUCH_REP || route->touch == GW_TOUCH_CUSTOMER ||
+                 route->touch == GW_TOUCH_MEETING || route->touch == GW_TOUCH_CALL;
+    if (owned)   /* "" (nobody's) matches no rep or manager: administrators only */
+        res->rep_id = owner;
+    if (owner[0] && mr_md_get_rep(store, res->region, owner, rep) == 1)
         res->rep_dm_id = rep->dm_id;
     return true;
 }
 
+/* The object the path parameters go into: obj, or its sub-object
+ * route->into (made when absent). NULL when the body's is not an object. */
+static json_t *params_target(const gw_route *route, json_t *obj)
+{
+    if (!route->into)
+        return obj;
+    json_t *sub = json_object_get(obj, route->into);
+    if (!sub) {
+        sub = json_object();
+        json_object_set_new(obj, route->into, sub);
+    }
+    return json_is_object(sub) ? sub : NULL;
+}
+
 /* The request message as JSON: the body, then query parameters, then path
- * parameters (which win, so a body cannot point elsewhere). */
-static json_t *request_json(const char *body, size_t body_len, json_t *query,
-                            const gw_params *params, gw_answer *a)
+ * parameters and the caller's id (which win, so a body cannot point
+ * elsewhere). */
+static json_t *request_json(const gw_route *route, const char *body, size_t body_len, json_t *query,
+                            const gw_params *params, const gw_identity *id, gw_answer *a)
 {
     json_t *obj;
     if (body_len > 0) {
@@ -83,61 +120,76 @@ static json_t *request_json(const char *body, size_t body_len, json_t *query,
         obj = json_object();
     }
     json_object_update(obj, query);
+    json_t *target = params_target(route, obj);
+    if (!target) {
+        gw_answer_error(a, 400, "INVALID_ARGUMENT", "field '%s': expected an object", route->into ? route->into : "");
+        json_decref(obj);
+        return NULL;
+    }
     for (int i = 0; i < params->count; i++) {
         char name[64];
         snprintf(name, sizeof name, "%.*s", (int)params->name_len[i], params->name[i]);
         if (strcmp(name, "region") != 0)
-            json_object_set_new(obj, name, json_string(params->value[i]));
+            json_object_set_new(target, name, json_string(params->value[i]));
     }
+    if (route->caller_field)
+        json_object_set_new(obj, route->caller_field, json_string(id->user_id));
     return obj;
 }
 
-/* Packs msg; caller frees *out. */
-static size_t pack_message(const ProtobufCMessage *msg, uint8_t **out)
+typedef struct {
+    json_t *obj;
+    char missing[96];
+} required_check;
+
+/* Notes the first required field (dotted path) that is absent or null. */
+static void check_required(const char *name, size_t len, void *arg)
 {
-    size_t len = protobuf_c_message_get_packed_size(msg);
-    *out = malloc(len ? len : 1);
-    return *out ? protobuf_c_message_pack(msg, *out) : 0;
+    required_check *rc = arg;
+    if (rc->missing[0])
+        return;
+    json_t *node = rc->obj;
+    for (const char *p = name; node && p < name + len;) {
+        size_t part = strcspn(p, ".,");
+        if (p + part > name + len)
+            part = (size_t)(name + len - p);
+        char key[64];
+        snprintf(key, sizeof key, "%.*s", (int)part, p);
+        node = json_is_object(node) ? json_object_get(node, key) : NULL;
+        p += part + 1;
+    }
+    if (!node || json_is_null(node))
+        snprintf(rc->missing, sizeof rc->missing, "%.*s", (int)len, name);
 }
 
-static void call_service(const gw_route *route, const gw_identity *id, const char *region,
-                         const ProtobufCMessage *msg, gw_answer *a)
+/* Turns a JSON answer into its text field's content (text/calendar). */
+static void text_answer(const gw_route *route, gw_answer *a)
 {
-    mr_client *client = gw_client();
-    if (!client) {
-        gw_answer_error(a, 503, "UNAVAILABLE", "broker unavailable");
-        return;
-    }
-    Medrep__Caller caller = MEDREP__CALLER__INIT;
-    caller.user_id = (char *)id->user_id;
-    caller.role = (char *)id->role_name;
-    caller.region = (char *)id->region;
-    caller.team = (char *)id->team;
-    Medrep__Request req = MEDREP__REQUEST__INIT;
-    req.method = (char *)route->rpc;
-    req.region = (char *)region;
-    req.caller = &caller;
-    req.payload.len = pack_message(msg, &req.payload.data);
-    req.has_payload = true;
-    Medrep__Reply *reply = mr_client_call(client, route->service, &req, gw.timeout_ms);
-    free(req.payload.data);
+    const char *text = json_string_value(json_object_get(a->body, route->text_field));
+    a->text = strdup(text ? text : "");
+    a->content_type = "text/calendar; charset=utf-8";
+    json_decref(a->body);
+    a->body = NULL;
+}
+
+void gw_answer_from_reply(const gw_route *route, const Medrep__Reply *reply, gw_answer *a)
+{
     int code = reply && reply->status ? (int)reply->status->code : MR_INTERNAL;
     if (code != MR_OK) {
-        gw_answer_error(a, http_status_of(code), mr_code_name(code), "%s",
+        gw_answer_error(a, gw_http_status_of(code), mr_code_name(code), "%s",
                         reply && reply->status && reply->status->message ? reply->status->message : "");
-    } else {
-        ProtobufCMessage *out = protobuf_c_message_unpack(route->reply, NULL, reply->payload.len,
-                                                          reply->payload.data);
-        if (out) {
-            a->status = 200;
-            a->body = mr_pb_to_json(out);
-            protobuf_c_message_free_unpacked(out, NULL);
-        } else {
-            gw_answer_error(a, 502, "INTERNAL", "the service's reply could not be decoded");
-        }
+        return;
     }
-    if (reply)
-        medrep__reply__free_unpacked(reply, NULL);
+    ProtobufCMessage *out = protobuf_c_message_unpack(route->reply, NULL, reply->payload.len, reply->payload.data);
+    if (!out) {
+        gw_answer_error(a, 502, "INTERNAL", "the service's reply could not be decoded");
+        return;
+    }
+    a->status = 200;
+    a->body = mr_pb_to_json(out);
+    protobuf_c_message_free_unpacked(out, NULL);
+    if (route->text_field)
+        text_answer(route, a);
 }
 
 /* Checks the token and the rate; fills id. False when answered. */
@@ -145,7 +197,7 @@ static bool admit(const char *authorization, gw_identity *id, gw_answer *a)
 {
     const char *token = authorization && strncmp(authorization, "Bearer ", 7) == 0
                             ? authorization + 7 : NULL;
-    int ok = token ? gw_authenticate(token, id) : 0;
+    int ok = token ? gw_authenticate(token, mr_mono_ms(), id) : 0;
     if (ok < 0) {
         gw_answer_error(a, 503, "UNAVAILABLE", "the token store is unavailable");
         return false;
@@ -161,6 +213,28 @@ static bool admit(const char *authorization, gw_identity *id, gw_answer *a)
     return true;
 }
 
+/* The request message for the route, or NULL when answered (400). */
+static ProtobufCMessage *request_message(const gw_route *route, const gw_params *params,
+                                         const gw_identity *id, const char *body, size_t body_len,
+                                         json_t *query, gw_answer *a)
+{
+    json_t *obj = request_json(route, body, body_len, query, params, id, a);
+    if (!obj)
+        return NULL;
+    required_check rc = {.obj = obj};
+    gw_route_each_required(route, check_required, &rc);
+    char err[256];
+    ProtobufCMessage *msg = NULL;
+    if (rc.missing[0])
+        snprintf(err, sizeof err, "field '%s' is required", rc.missing);
+    else
+        msg = mr_pb_from_json(route->request, obj, err, sizeof err);
+    json_decref(obj);
+    if (!msg)
+        gw_answer_error(a, 400, "INVALID_ARGUMENT", "%s", err);
+    return msg;
+}
+
 static void run_route(const gw_route *route, const gw_params *params, const gw_identity *id,
                       const char *body, size_t body_len, json_t *query, gw_answer *a)
 {
@@ -170,27 +244,28 @@ static void run_route(const gw_route *route, const gw_params *params, const gw_i
         gw_answer_error(a, 404, "NOT_FOUND", "region '%s' is not served here", region);
         return;
     }
+    /* the region first: nothing is looked up for callers of other regions */
     gw_resource res = {.region = region};
-    mr_rep rep;
-    mr_customer customer;
     const char *why = NULL;
-    if (!resolve_resource(route, params, store, &res, &rep, &customer, a))
+    gw_resource region_only = {.region = region, .admin_only = route->touch == GW_TOUCH_ADMIN};
+    if (!gw_allowed(&id->caller, &region_only, &why)) {
+        gw_answer_error(a, 403, "PERMISSION_DENIED", "%s", why);
+        return;
+    }
+    char owner[64];
+    mr_rep rep;
+    if (!resolve_resource(route, params, id, store, &res, owner, &rep, a))
         return;
     if (!gw_allowed(&id->caller, &res, &why)) {
         gw_answer_error(a, 403, "PERMISSION_DENIED", "%s", why);
         return;
     }
-    json_t *obj = request_json(body, body_len, query, params, a);
-    if (!obj)
+    ProtobufCMessage *msg = request_message(route, params, id, body, body_len, query, a);
+    if (!msg)
         return;
-    char err[256];
-    ProtobufCMessage *msg = mr_pb_from_json(route->request, obj, err, sizeof err);
-    json_decref(obj);
-    if (!msg) {
-        gw_answer_error(a, 400, "INVALID_ARGUMENT", "%s", err);
-        return;
-    }
-    call_service(route, id, region, msg, a);
+    a->call = gw_call_new(route, id, region, msg);   /* main.c sends it through dispatch.c */
+    if (!a->call)
+        gw_answer_error(a, 500, "INTERNAL", "out of memory");
     protobuf_c_message_free_unpacked(msg, NULL);
 }
 

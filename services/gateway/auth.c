@@ -2,7 +2,12 @@
  * once to its owner; Redis keeps only its SHA-256, in the hash
  *   {r:<auth_region>}:auth:token:<sha256 hex>
  * with fields user_id, role, region, team, revoked ("1" when revoked).
- * `medrep token ...` creates, lists and revokes them. */
+ * `medrep token ...` creates, lists and revokes them.
+ *
+ * Verified tokens are kept in a cache in this process for
+ * [gateway] token_cache_ms (so most requests need no Redis round trip);
+ * a revocation therefore takes effect within that time. Unknown and
+ * revoked tokens are never cached. */
 #include <openssl/sha.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -27,12 +32,80 @@ static void copy_field(const mr_val *v, size_t i, char *dst, size_t cap)
     snprintf(dst, cap, "%.*s", s ? (int)len : 0, s ? s : "");
 }
 
-int gw_authenticate(const char *token, gw_identity *id)
+/* ---- The cache of verified tokens ---- */
+
+typedef struct {
+    char hash[65];
+    gw_identity id;
+    int64_t verified_ms;
+    UT_hash_handle hh;
+} cached_token;
+
+static cached_token *token_cache;
+static unsigned token_cache_count;
+static pthread_mutex_t token_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void token_cache_clear(void)
 {
-    memset(id, 0, sizeof *id);
-    if (!token || strlen(token) < 16)
-        return 0;
-    gw_token_hash(token, id->token_hash);
+    cached_token *t, *tmp;
+    HASH_ITER(hh, token_cache, t, tmp) {
+        HASH_DEL(token_cache, t);
+        free(t);
+    }
+    token_cache_count = 0;
+}
+
+/* Copies a fresh cached identity for hash into id; false when none. */
+static bool cache_get(const char *hash, int64_t now_ms, gw_identity *id)
+{
+    if (gw.token_cache_ms <= 0)
+        return false;
+    pthread_mutex_lock(&token_cache_lock);
+    cached_token *t = NULL;
+    HASH_FIND_STR(token_cache, hash, t);
+    bool fresh = t && now_ms - t->verified_ms < gw.token_cache_ms;
+    if (fresh)
+        *id = t->id;
+    pthread_mutex_unlock(&token_cache_lock);
+    if (fresh)   /* the caller view points into the copy */
+        id->caller = (gw_caller){.user_id = id->user_id, .role = gw_role_parse(id->role_name),
+                                 .region = id->region, .team = id->team};
+    return fresh;
+}
+
+static void cache_put(const gw_identity *id, int64_t now_ms)
+{
+    if (gw.token_cache_ms <= 0)
+        return;
+    pthread_mutex_lock(&token_cache_lock);
+    cached_token *t = NULL;
+    HASH_FIND_STR(token_cache, id->token_hash, t);
+    if (!t) {
+        if (token_cache_count >= (unsigned)gw.token_cache_max)
+            token_cache_clear();
+        if ((t = calloc(1, sizeof *t)) != NULL) {
+            snprintf(t->hash, sizeof t->hash, "%s", id->token_hash);
+            HASH_ADD_STR(token_cache, hash, t);
+            token_cache_count++;
+        }
+    }
+    if (t) {
+        t->id = *id;
+        t->verified_ms = now_ms;
+    }
+    pthread_mutex_unlock(&token_cache_lock);
+}
+
+void gw_token_cache_free(void)
+{
+    pthread_mutex_lock(&token_cache_lock);
+    token_cache_clear();
+    pthread_mutex_unlock(&token_cache_lock);
+}
+
+/* Reads the token's record from Redis. 1 valid, 0 not, -1 Redis down. */
+static int lookup_token(gw_identity *id)
+{
     mr_store *store = gw_pool() ? mr_store_pool_get(gw_pool(), gw.auth_region) : NULL;
     char key[160];
     if (!store || mr_key(key, sizeof key, gw.auth_region, "auth:token:%s", id->token_hash) < 0)
@@ -52,6 +125,22 @@ int gw_authenticate(const char *token, gw_identity *id)
     id->caller = (gw_caller){.user_id = id->user_id, .role = gw_role_parse(id->role_name),
                              .region = id->region, .team = id->team};
     return id->user_id[0] && id->caller.role != GW_ROLE_NONE && strcmp(revoked, "1") != 0;
+}
+
+int gw_authenticate(const char *token, int64_t now_ms, gw_identity *id)
+{
+    memset(id, 0, sizeof *id);
+    if (!token || strlen(token) < 16)
+        return 0;
+    gw_token_hash(token, id->token_hash);
+    char hash[65];
+    memcpy(hash, id->token_hash, sizeof hash);
+    if (cache_get(hash, now_ms, id))
+        return 1;
+    int ok = lookup_token(id);
+    if (ok == 1)
+        cache_put(id, now_ms);
+    return ok;
 }
 
 /* ---- Rate limits: a token bucket per token, in this process ---- */

@@ -23,21 +23,29 @@ typedef struct {
     int timeout_ms;              /* per service call */
     double rate_per_second;      /* per token */
     double rate_burst;
+    int token_cache_ms;          /* how long a verified token is trusted without Redis (0: never) */
+    int token_cache_max;         /* cached tokens at most (the cache is emptied when full) */
+    int max_in_flight;           /* service calls outstanding at once (dispatch.c) */
 } gw_settings;
 
 extern gw_settings gw;
 
-/* This thread's broker client and store pool (made on first use, freed
- * when the thread ends). NULL when they cannot be made. */
+/* This thread's broker client (for owner look-ups; the route's own call
+ * goes through dispatch.c) and store pool (made on first use, freed when
+ * the thread ends). NULL when they cannot be made. */
 mr_client *gw_client(void);
 mr_store_pool *gw_pool(void);
 
-/* An HTTP answer: status and a JSON body (owned). */
+typedef struct gw_call gw_call;   /* a service call on its way (dispatch.c) */
+
+/* An HTTP answer: status and a JSON body (owned), or a call to make
+ * first (owned; the answer comes from its reply). */
 typedef struct {
     int status;
     json_t *body;
     const char *content_type;    /* default application/json */
     char *text;                  /* a non-JSON body (owned), e.g. /metrics */
+    gw_call *call;
 } gw_answer;
 
 void gw_answer_error(gw_answer *a, int status, const char *code, const char *fmt, ...)
@@ -56,8 +64,10 @@ typedef struct {
 
 /* SHA-256 of token as 64 hex characters. */
 void gw_token_hash(const char *token, char out[65]);
-/* Looks the bearer token up. 1 valid, 0 unknown or revoked, -1 Redis down. */
-int gw_authenticate(const char *token, gw_identity *id);
+/* Looks the bearer token up (in the cache of verified tokens, then in
+ * Redis). 1 valid, 0 unknown or revoked, -1 Redis down. */
+int gw_authenticate(const char *token, int64_t now_ms, gw_identity *id);
+void gw_token_cache_free(void);   /* at exit */
 /* Token bucket per token: true when the request may go ahead. */
 bool gw_rate_allow(const char *token_hash, int64_t now_ms);
 
@@ -75,7 +85,39 @@ json_t *gw_openapi(void);
 void gw_changes(const gw_identity *id, const char *region, const char *since, int limit,
                 gw_answer *a);
 
+/* ---- owners.c: whose territory a named meeting or call is in ---- */
+
+/* Copies the owning rep's id into rep; -1 when answered (not found, down). */
+int gw_meeting_owner(const gw_identity *id, const char *region, const char *meeting_id, char *rep,
+                     size_t cap, gw_answer *a);
+int gw_call_owner(mr_store *store, const char *region, const char *call_id, char *rep, size_t cap,
+                  gw_answer *a);
+
+/* ---- dispatch.c: asynchronous service calls ---- */
+
+struct MHD_Connection;
+/* A call of route's method with msg (packed; msg stays the caller's). NULL when out of memory. */
+gw_call *gw_call_new(const gw_route *route, const gw_identity *id, const char *region,
+                     const ProtobufCMessage *msg);
+void gw_call_free(gw_call **c);
+const gw_route *gw_call_route(const gw_call *c);
+Medrep__Reply *gw_call_reply(const gw_call *c);   /* after the resume; NULL when none */
+int gw_dispatch_start(void);
+/* Suspends conn and queues the call; conn is resumed when its reply is
+ * there. -1 (conn not suspended) when the gateway is stopping. */
+int gw_dispatch_submit(gw_call *c, struct MHD_Connection *conn);
+/* Refuses new calls, waits for those in flight, resumes every connection. */
+void gw_dispatch_stop(void);
+
 /* ---- api.c ---- */
+
+/* The HTTP answer of a service reply to route (reply may be NULL). */
+void gw_answer_from_reply(const gw_route *route, const Medrep__Reply *reply, gw_answer *a);
+
+
+/* The HTTP status of a reply code (errors.h). */
+int gw_http_status_of(int code);
+
 
 /* Handles one API request (everything but the fixed paths). */
 void gw_handle_api(const char *method, const char *path, const char *body, size_t body_len,

@@ -1,12 +1,16 @@
 /* main.c of the gateway: the HTTP/JSON edge for people and other systems
  * (libmicrohttpd + jansson). Fixed paths: /healthz, /metrics,
- * /openapi.json; everything under /v1 goes through api.c.
+ * /openapi.json; everything under /v1 goes through api.c, whose service
+ * call is sent by dispatch.c while the connection is suspended; the
+ * second call of the request handler answers from its reply.
  *
  *   gateway [--config FILE]
  *
  * Keys: [gateway] port (8080), threads (4), max_body_bytes (1048576),
  * timeout_ms (5000), rate_per_second (200), rate_burst (400),
- * auth_region (the first region), log_level. */
+ * token_cache_ms (2000), token_cache_max (100000), max_in_flight (256),
+ * auth_region (the first region), log_level; docs/configuration.md
+ * explains each. */
 #include <microhttpd.h>
 #include <pthread.h>
 #include <signal.h>
@@ -74,6 +78,7 @@ typedef struct {
     size_t len;
     bool too_large;
     int64_t started_us;
+    gw_call *call;               /* sent and awaited while the connection is suspended */
 } request_state;
 
 static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -132,6 +137,16 @@ static void dispatch(struct MHD_Connection *conn, const char *url, const char *m
     json_decref(query);
 }
 
+static enum MHD_Result answer_call(struct MHD_Connection *conn, request_state *st)
+{
+    gw_answer a = {0};
+    const gw_route *route = gw_call_route(st->call);
+    gw_answer_from_reply(route, gw_call_reply(st->call), &a);
+    gw_call_free(&st->call);
+    gw_metrics_record((int)(route - gw_routes), a.status, mr_mono_us() - st->started_us);
+    return send_answer(conn, &a);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls)
@@ -161,9 +176,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_size = 0;
         return MHD_YES;
     }
+    if (st->call)   /* resumed: the reply is there */
+        return answer_call(conn, st);
     gw_answer a = {0};
     int route_index = -1;
     dispatch(conn, url, method, st, &a, &route_index);
+    if (a.call) {
+        st->call = a.call;
+        if (gw_dispatch_submit(st->call, conn) == 0)
+            return MHD_YES;
+        gw_call_free(&st->call);
+        gw_answer_error(&a, 503, "UNAVAILABLE", "the gateway is stopping");
+    }
     gw_metrics_record(route_index, a.status, mr_mono_us() - st->started_us);
     return send_answer(conn, &a);
 }
@@ -176,6 +200,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)code;
     request_state *st = *con_cls;
     if (st) {
+        gw_call_free(&st->call);
         free(st->body);
         free(st);
         *con_cls = NULL;
@@ -194,14 +219,17 @@ static void on_signal(int sig)
 
 static int read_settings(const mr_config *cfg, char *err, size_t errcap)
 {
-    long long port, threads, body, timeout;
+    long long port, threads, body, timeout, cache_ms, cache_max, in_flight;
     double rate, burst;
     if (mr_config_int(cfg, "gateway", "port", 8080, 1, 65535, &port, err, errcap) ||
         mr_config_int(cfg, "gateway", "threads", 4, 1, 256, &threads, err, errcap) ||
         mr_config_int(cfg, "gateway", "max_body_bytes", 1 << 20, 1024, 1 << 28, &body, err, errcap) ||
         mr_config_int(cfg, "gateway", "timeout_ms", 5000, 100, 600000, &timeout, err, errcap) ||
         mr_config_double(cfg, "gateway", "rate_per_second", 200, 0.01, 1e9, &rate, err, errcap) ||
-        mr_config_double(cfg, "gateway", "rate_burst", 400, 1, 1e9, &burst, err, errcap))
+        mr_config_double(cfg, "gateway", "rate_burst", 400, 1, 1e9, &burst, err, errcap) ||
+        mr_config_int(cfg, "gateway", "token_cache_ms", 2000, 0, 3600000, &cache_ms, err, errcap) ||
+        mr_config_int(cfg, "gateway", "token_cache_max", 100000, 1, 10000000, &cache_max, err, errcap) ||
+        mr_config_int(cfg, "gateway", "max_in_flight", 256, 1, 65536, &in_flight, err, errcap))
         return -1;
     mr_region_cfg regions[1];
     int n = mr_config_regions(cfg, regions, 1, err, errcap);
@@ -210,6 +238,8 @@ static int read_settings(const mr_config *cfg, char *err, size_t errcap)
     gw = (gw_settings){.cfg = cfg, .port = (int)port, .threads = (int)threads,
                        .max_body_bytes = body, .timeout_ms = (int)timeout,
                        .rate_per_second = rate, .rate_burst = burst,
+                       .token_cache_ms = (int)cache_ms, .token_cache_max = (int)cache_max,
+                       .max_in_flight = (int)in_flight,
                        .broker = mr_config_str(cfg, "broker", "endpoint", "tcp://127.0.0.1:5555"),
                        .auth_region = mr_config_str(cfg, "gateway", "auth_region", first_region)};
     if (!gw.auth_region[0]) {
@@ -221,7 +251,8 @@ static int read_settings(const mr_config *cfg, char *err, size_t errcap)
 
 static struct MHD_Daemon *start_http(void)
 {
-    return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
+    return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+                                MHD_ALLOW_SUSPEND_RESUME,
                             (uint16_t)gw.port, NULL, NULL, on_request, NULL,
                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)gw.threads,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
@@ -248,21 +279,25 @@ int main(int argc, char **argv)
     signal(SIGINT, on_signal);
     signal(SIGPIPE, SIG_IGN);
     pthread_key_create(&conns_key, conns_free);
-    struct MHD_Daemon *d = start_http();
+    struct MHD_Daemon *d = gw_dispatch_start() == 0 ? start_http() : NULL;
     if (!d) {
-        fprintf(stderr, "gateway: cannot listen on port %d\n", gw.port);
+        fprintf(stderr, "gateway: cannot listen on port %d (or start the dispatcher)\n", gw.port);
+        gw_dispatch_stop();
+        pthread_key_delete(conns_key);
         mr_config_free(&cfg);
         return 1;
     }
     mr_info("gateway_started", "port=%d threads=%d", gw.port, gw.threads);
     while (!stop_requested)
         pause();
+    gw_dispatch_stop();   /* every suspended connection is resumed before the daemon stops */
     MHD_stop_daemon(d);
     thread_conns *mine = pthread_getspecific(conns_key);
     if (mine)
         conns_free(mine);
     pthread_key_delete(conns_key);
     gw_rate_free();
+    gw_token_cache_free();
     mr_config_free(&cfg);
     mr_info("gateway_stopped", "signal=1");
     return 0;

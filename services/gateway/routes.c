@@ -52,3 +52,14 @@ const char *gw_param(const gw_params *params, const char *name)
             return params->value[i];
     return NULL;
 }
+
+void gw_route_each_required(const gw_route *route, void (*fn)(const char *name, size_t len, void *arg),
+                            void *arg)
+{
+    for (const char *p = route->required; p && *p;) {
+        size_t len = strcspn(p, ",");
+        if (len > 0)
+            fn(p, len, arg);
+        p += len + (p[len] == ',');
+    }
+}

@@ -18,6 +18,9 @@ typedef enum {
     GW_TOUCH_CUSTOMER,        /* the customer named by customer_id (their rep's territory) */
     GW_TOUCH_PERSON,          /* the person named by person_id (their own things) */
     GW_TOUCH_ADMIN,           /* administrators only */
+    GW_TOUCH_TEAM,            /* the team named by team: its district manager and admins */
+    GW_TOUCH_MEETING,         /* the meeting named by meeting_id (its rep's territory) */
+    GW_TOUCH_CALL,            /* the planned call named by call_id (its rep's territory) */
 } gw_touch;
 
 typedef struct {
@@ -29,6 +32,10 @@ typedef struct {
     const ProtobufCMessageDescriptor *reply;
     gw_touch touch;
     const char *summary;               /* one line for the OpenAPI document */
+    const char *into;                  /* path parameters go into this sub-object ("meeting"), or NULL */
+    const char *caller_field;          /* set to the caller's user_id (e.g. "approver_id"), or NULL */
+    const char *text_field;            /* answer this string field as text/calendar, or NULL */
+    const char *required;              /* comma-separated fields the request must have ("meeting.hospital_id") */
 } gw_route;
 
 #define GW_MAX_PARAMS 8
@@ -52,6 +59,10 @@ bool gw_route_match(const char *pattern, const char *path, gw_params *params);
  * route has this path (so the caller can answer 405 rather than 404). */
 const gw_route *gw_route_find(const char *method, const char *path, gw_params *params,
                               bool *path_known);
+
+/* Calls fn(name, len, arg) for each field of route->required. */
+void gw_route_each_required(const gw_route *route, void (*fn)(const char *name, size_t len, void *arg),
+                            void *arg);
 
 /* The value of a parameter, or NULL. */
 const char *gw_param(const gw_params *params, const char *name);

@@ -79,7 +79,7 @@ static int setup(void **state)
     char extra[256];
     snprintf(extra, sizeof extra,
              "[gateway]\nport = %d\nthreads = 2\nmax_body_bytes = 4096\nrate_per_second = 5\n"
-             "rate_burst = 1000\nauth_region = north\n", port);
+             "rate_burst = 1000\nauth_region = north\ntoken_cache_ms = 0\n", port);
     const char *regions[] = {"north", "south", NULL};
     if (h_stack_start(&stack, 2, regions, extra) != 0)
         return -1;

@@ -92,6 +92,67 @@ static void paths_match_patterns(void **state)
     assert_false(known);
 }
 
+static void team_figures_for_their_manager(void **state)
+{
+    (void)state;
+    const char *why = NULL;
+    gw_resource onc = {.region = "north", .team = "ONC"};
+    gw_resource cv = {.region = "north", .team = "CV"};
+    gw_resource onc_south = {.region = "south", .team = "ONC"};
+    assert_true(gw_allowed(&dm2, &onc, &why));
+    assert_false(gw_allowed(&dm2, &cv, &why));
+    assert_non_null(strstr(why, "team"));
+    assert_false(gw_allowed(&dm2, &onc_south, &why));
+    assert_false(gw_allowed(&rep7, &onc, &why));     /* a rep of the team is not its manager */
+    assert_true(gw_allowed(&admin_north, &cv, &why));
+    assert_false(gw_allowed(&admin_north, &onc_south, &why));
+    assert_true(gw_allowed(&company, &onc_south, &why));
+}
+
+static void nobodys_things_for_admins_only(void **state)
+{
+    (void)state;
+    gw_resource unowned = {.region = "north", .rep_id = ""};
+    assert_false(gw_allowed(&rep7, &unowned, NULL));
+    assert_false(gw_allowed(&dm2, &unowned, NULL));
+    assert_true(gw_allowed(&admin_north, &unowned, NULL));
+}
+
+static void collect(const char *name, size_t len, void *arg)
+{
+    char *out = arg;
+    strncat(out, name, len);
+    strcat(out, "|");
+}
+
+static void routes_table_is_sound(void **state)
+{
+    (void)state;
+    char fields[256] = "";
+    gw_route r = {.required = "a,b.c,,d"};
+    gw_route_each_required(&r, collect, fields);
+    assert_string_equal(fields, "a|b.c|d|");
+    for (size_t i = 0; i < gw_route_count; i++) {
+        const gw_route *t = &gw_routes[i];
+        /* every route is under a region, names a service method and its types */
+        assert_int_equal(strncmp(t->pattern, "/v1/regions/{region}/", 21), 0);
+        assert_true(t->service && t->rpc && t->request && t->reply && t->summary);
+        /* the parameter the route's access rule needs is in its path */
+        const char *need = t->touch == GW_TOUCH_REP ? "{rep_id}" : t->touch == GW_TOUCH_CUSTOMER ? "{customer_id}"
+                           : t->touch == GW_TOUCH_PERSON ? "{person_id}" : t->touch == GW_TOUCH_TEAM ? "{team}"
+                           : t->touch == GW_TOUCH_MEETING ? "{meeting_id}" : t->touch == GW_TOUCH_CALL ? "{call_id}"
+                           : "";
+        assert_non_null(strstr(t->pattern, need));
+        /* no two routes share a method and a pattern */
+        for (size_t k = 0; k < i; k++)
+            assert_false(strcmp(t->pattern, gw_routes[k].pattern) == 0 &&
+                         strcmp(t->http_method, gw_routes[k].http_method) == 0);
+        /* the field a text answer comes from is a field of the reply */
+        if (t->text_field)
+            assert_non_null(protobuf_c_message_descriptor_get_field_by_name(t->reply, t->text_field));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -100,6 +161,9 @@ int main(void)
         cmocka_unit_test(admins_by_region),
         cmocka_unit_test(roles_parse),
         cmocka_unit_test(paths_match_patterns),
+        cmocka_unit_test(team_figures_for_their_manager),
+        cmocka_unit_test(routes_table_is_sound),
+        cmocka_unit_test(nobodys_things_for_admins_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

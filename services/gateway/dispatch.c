@@ -1,0 +1,267 @@
+/* dispatch.c: the gateway's asynchronous service calls. HTTP threads do
+ * the checks, suspend the connection and hand the call to one dispatcher
+ * thread, which keeps up to [gateway] max_in_flight calls outstanding on
+ * a single broker client (so messages travel in batches rather than one
+ * blocked thread each), and resumes each connection when its reply (or
+ * its deadline) comes. libmicrohttpd then calls the request handler
+ * again, which answers from the job.
+ *
+ * Ownership: a job belongs to the HTTP request that made it (main.c's
+ * request state) from gw_call_new to gw_call_free; between a successful
+ * gw_dispatch_submit and the resume the dispatcher holds a pointer to it
+ * and is the only one to write it. */
+#include <errno.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "clock.h"
+#include "errors.h"
+#include "gateway.h"
+#include "log.h"
+
+struct gw_call {
+    const gw_route *route;
+    gw_identity id;               /* the caller (copied) */
+    char region[40];
+    uint8_t *payload;             /* the packed request message (owned) */
+    size_t payload_len;
+    struct MHD_Connection *conn;
+    Medrep__Reply *reply;         /* set by the dispatcher before the resume (owned) */
+    struct gw_call *next;         /* the submission queue */
+};
+
+static struct {
+    pthread_t thread;
+    pthread_mutex_t lock;
+    gw_call *head, *tail;         /* submitted, not yet sent */
+    bool accepting;
+    bool started;
+    int wake_fd;                  /* eventfd: a submission or the stop */
+    mr_client *client;
+    int in_flight;
+} d = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake_fd = -1};
+
+gw_call *gw_call_new(const gw_route *route, const gw_identity *id, const char *region,
+                     const ProtobufCMessage *msg)
+{
+    gw_call *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->route = route;
+    c->id = *id;
+    c->id.caller = (gw_caller){0};   /* points into the original; not needed here */
+    snprintf(c->region, sizeof c->region, "%s", region);
+    size_t len = protobuf_c_message_get_packed_size(msg);
+    c->payload = malloc(len ? len : 1);
+    if (!c->payload) {
+        free(c);
+        return NULL;
+    }
+    c->payload_len = protobuf_c_message_pack(msg, c->payload);
+    return c;
+}
+
+void gw_call_free(gw_call **cp)
+{
+    gw_call *c = *cp;
+    if (!c)
+        return;
+    if (c->reply)
+        medrep__reply__free_unpacked(c->reply, NULL);
+    free(c->payload);
+    free(c);
+    *cp = NULL;
+}
+
+const gw_route *gw_call_route(const gw_call *c)
+{
+    return c->route;
+}
+
+Medrep__Reply *gw_call_reply(const gw_call *c)
+{
+    return c->reply;
+}
+
+/* ---- The dispatcher thread ---- */
+
+static Medrep__Reply *local_reply(int code, const char *message)
+{
+    Medrep__Reply *r = calloc(1, sizeof *r);
+    Medrep__Status *s = calloc(1, sizeof *s);
+    char *text = strdup(message);
+    if (!r || !s || !text) {
+        free(r), free(s), free(text);
+        return NULL;
+    }
+    medrep__reply__init(r);
+    medrep__status__init(s);
+    s->code = (Medrep__Code)code, s->has_code = true;
+    s->message = text;
+    r->status = s;
+    return r;
+}
+
+/* Gives the call its reply and its connection back to libmicrohttpd. */
+static void complete(gw_call *c, Medrep__Reply *reply)
+{
+    c->reply = reply;
+    MHD_resume_connection(c->conn);
+}
+
+static void send_call(gw_call *c)
+{
+    Medrep__Caller caller = MEDREP__CALLER__INIT;
+    caller.user_id = c->id.user_id;
+    caller.role = c->id.role_name;
+    caller.region = c->id.region;
+    caller.team = c->id.team;
+    Medrep__Request req = MEDREP__REQUEST__INIT;
+    req.method = (char *)c->route->rpc;
+    req.region = c->region;
+    req.caller = &caller;
+    req.payload.data = c->payload;
+    req.payload.len = c->payload_len;
+    req.has_payload = true;
+    if (mr_client_submit(d.client, c->route->service, &req, gw.timeout_ms, (uint64_t)(uintptr_t)c) == 0)
+        d.in_flight++;
+    else
+        complete(c, local_reply(MR_INTERNAL, "the call could not be sent"));
+}
+
+/* Sends queued calls while there is room; the rest wait in the queue. */
+static void send_queued(void)
+{
+    for (;;) {
+        pthread_mutex_lock(&d.lock);
+        gw_call *c = d.in_flight < gw.max_in_flight ? d.head : NULL;
+        if (c && !(d.head = c->next))
+            d.tail = NULL;
+        pthread_mutex_unlock(&d.lock);
+        if (!c)
+            return;
+        send_call(c);
+    }
+}
+
+static void take_replies(void)
+{
+    uint64_t tag;
+    Medrep__Reply *reply = NULL;
+    while (mr_client_poll(d.client, 0, &tag, &reply) == 1) {
+        d.in_flight--;
+        complete((gw_call *)(uintptr_t)tag, reply);
+        reply = NULL;
+    }
+}
+
+/* At the stop: what was never sent is refused; what is in flight gets its
+ * reply or its deadline. */
+static void drain(void)
+{
+    pthread_mutex_lock(&d.lock);
+    gw_call *c = d.head;
+    d.head = d.tail = NULL;
+    pthread_mutex_unlock(&d.lock);
+    while (c) {
+        gw_call *next = c->next;
+        complete(c, local_reply(MR_UNAVAILABLE, "the gateway is stopping"));
+        c = next;
+    }
+    while (d.in_flight > 0) {
+        zmq_pollitem_t item = {mr_client_socket(d.client), 0, ZMQ_POLLIN, 0};
+        zmq_poll(&item, 1, 50);
+        take_replies();
+    }
+}
+
+static void *dispatcher(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        zmq_pollitem_t items[2] = {{mr_client_socket(d.client), 0, ZMQ_POLLIN, 0},
+                                   {NULL, d.wake_fd, ZMQ_POLLIN, 0}};
+        zmq_poll(items, 2, 100);   /* also drives the client's resends and deadlines */
+        if (items[1].revents & ZMQ_POLLIN) {
+            uint64_t n;
+            ssize_t got = read(d.wake_fd, &n, sizeof n);
+            (void)got;
+        }
+        take_replies();
+        pthread_mutex_lock(&d.lock);
+        bool accepting = d.accepting;
+        pthread_mutex_unlock(&d.lock);
+        if (!accepting)
+            break;
+        send_queued();
+    }
+    drain();
+    return NULL;
+}
+
+int gw_dispatch_start(void)
+{
+    mr_client_opts opts = {.broker = gw.broker, .max_inflight = gw.max_in_flight};
+    d.client = mr_client_new(&opts);
+    d.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    d.accepting = true;
+    if (!d.client || d.wake_fd < 0 || pthread_create(&d.thread, NULL, dispatcher, NULL) != 0) {
+        mr_client_free(&d.client);
+        if (d.wake_fd >= 0)
+            close(d.wake_fd);
+        d.wake_fd = -1;
+        return -1;
+    }
+    d.started = true;
+    return 0;
+}
+
+static void wake(void)
+{
+    uint64_t one = 1;
+    ssize_t n = write(d.wake_fd, &one, sizeof one);
+    (void)n;
+}
+
+int gw_dispatch_submit(gw_call *c, struct MHD_Connection *conn)
+{
+    pthread_mutex_lock(&d.lock);
+    bool ok = d.accepting, was_empty = d.head == NULL;
+    if (ok) {
+        c->conn = conn;
+        c->next = NULL;
+        MHD_suspend_connection(conn);   /* before the dispatcher can see it */
+        if (d.tail)
+            d.tail->next = c;
+        else
+            d.head = c;
+        d.tail = c;
+    }
+    pthread_mutex_unlock(&d.lock);
+    /* a non-empty queue is drained by the dispatcher anyway: when woken
+     * for the first entry, or when a reply makes room */
+    if (ok && was_empty)
+        wake();
+    return ok ? 0 : -1;
+}
+
+void gw_dispatch_stop(void)
+{
+    if (!d.started)
+        return;
+    pthread_mutex_lock(&d.lock);
+    d.accepting = false;
+    pthread_mutex_unlock(&d.lock);
+    wake();
+    pthread_join(d.thread, NULL);
+    mr_client_free(&d.client);
+    close(d.wake_fd);
+    d.wake_fd = -1;
+    d.started = false;
+}
