@@ -148,37 +148,12 @@ out:
 
 /* ---- MoveReminders ---- */
 
-/* Reads one reminder into r (strings in bufs). 1 found, 0 not, -1 failed. */
+/* A reminder as stored (rem:<id>). */
 typedef struct {
     char person[128], kind[64], title[256], body[MAX_TEXT + 1], subject[128];
     int64_t due_ms;
     bool urgent;
 } nt_stored;
-
-static int read_reminder(mr_store *store, const char *region, const char *id, nt_stored *out)
-{
-    char key[256];
-    if (!nt_id_valid(id) || nt_key(key, sizeof key, region, "rem:%s", id) < 0)
-        return 0;
-    mr_val *v = mr_store_cmd(store, "HMGET %s p k t b s due u", key);
-    if (mr_val_is_error(v) || mr_val_count(v) != 7) {
-        mr_val_free(&v);
-        return -1;
-    }
-    char *dst[] = {out->person, out->kind, out->title, out->body, out->subject};
-    size_t caps[] = {sizeof out->person, sizeof out->kind, sizeof out->title, sizeof out->body,
-                     sizeof out->subject};
-    for (size_t i = 0; i < 5; i++) {
-        const char *s = mr_val_str(mr_val_at(v, i), NULL);
-        snprintf(dst[i], caps[i], "%s", s ? s : "");
-    }
-    const char *due = mr_val_str(mr_val_at(v, 5), NULL), *u = mr_val_str(mr_val_at(v, 6), NULL);
-    out->due_ms = due ? atoll(due) : 0;
-    out->urgent = u && strcmp(u, "1") == 0;
-    int found = mr_val_str(mr_val_at(v, 0), NULL) != NULL;
-    mr_val_free(&v);
-    return found;
-}
 
 /* Reads the reminders of ids in one pipeline into out[] (found ones
  * first, *found of them). 0 or -1 (Redis failed). */
@@ -282,34 +257,158 @@ out:
 
 /* ---- ListReminders ---- */
 
-/* The pending reminder ids: the person's set, or the heads of every shard. */
-static long pending_ids(nt_state *st, mr_call *call, const char *person, int limit, char ***ids)
+/* Pages in the order (score, reminder id); a page token is the position of
+ * the last reminder of the page, "<score>:<id>". Region-wide the score is
+ * the due set's (what the mover goes by), for one person the stored due
+ * time. Redis orders equal scores by member bytes, the same order as
+ * strcmp, so a shard's due set is already in this order. */
+typedef struct {
+    long long score;
+    char *id;
+} list_pos;
+
+static int pos_cmp(long long sa, const char *ia, long long sb, const char *ib)
 {
-    char key[256];
-    *ids = calloc((size_t)limit * (size_t)st->set.shards + 1, sizeof **ids);
-    long n = 0;
-    for (int k = 0; *ids && k < (person ? 1 : st->set.shards); k++) {
-        mr_val *v = person ? (nt_key(key, sizeof key, call->region, "person:%s", person),
-                              mr_store_cmd(call->store, "SMEMBERS %s", key))
-                           : (nt_key(key, sizeof key, call->region, "sh:%d:due", k),
-                              mr_store_cmd(call->store, "ZRANGE %s 0 %d", key, limit - 1));
-        if (mr_val_is_error(v)) {
-            mr_val_free(&v);
-            nt_free_ids(*ids, n);
-            *ids = NULL;
-            return -1;
-        }
-        for (size_t i = 0; i < mr_val_count(v) && n < (long)limit * st->set.shards; i++)
-            (*ids)[n++] = strdup(mr_val_str(mr_val_at(v, i), NULL));
-        mr_val_free(&v);
-    }
-    return *ids ? n : -1;
+    return sa < sb ? -1 : sa > sb ? 1 : strcmp(ia, ib);
 }
 
-static int by_due(const void *a, const void *b)
+static int by_pos(const void *a, const void *b)
 {
-    const Medrep__Reminder *x = *(Medrep__Reminder *const *)a, *y = *(Medrep__Reminder *const *)b;
-    return x->due_ms < y->due_ms ? -1 : x->due_ms > y->due_ms;
+    const list_pos *x = a, *y = b;
+    return pos_cmp(x->score, x->id, y->score, y->id);
+}
+
+static void free_pos(list_pos *p, long n)
+{
+    for (long i = 0; p && i < n; i++)
+        free(p[i].id);
+    free(p);
+}
+
+/* Parses "<score>:<id>" (score: 1-18 digits) into *out (id points into
+ * token). 0, or -1 when malformed. */
+static int token_parse(const char *token, list_pos *out)
+{
+    const char *colon = strchr(token, ':');
+    size_t digits = colon ? (size_t)(colon - token) : 0;
+    if (digits < 1 || digits > 18 || strspn(token, "0123456789") != digits || !nt_id_valid(colon + 1))
+        return -1;
+    out->score = strtoll(token, NULL, 10);
+    out->id = (char *)(colon + 1);
+    return 0;
+}
+
+/* Appends to out[*n] the first `want` reminder ids of shard k's due set
+ * after position `after` (NULL: from the start), with their scores.
+ * Members that are not reminder ids (channel retries "<id>#<channel>") are
+ * skipped, and so is anything not after the last one taken (the set may
+ * change between two reads). 0 or -1 (Redis failed). */
+static int shard_after(mr_call *call, int k, const list_pos *after, int want, list_pos *out, long *n)
+{
+    char key[256], min[24] = "-inf";
+    nt_key(key, sizeof key, call->region, "sh:%d:due", k);
+    if (after)
+        snprintf(min, sizeof min, "%lld", after->score);
+    const list_pos *last = after;
+    int got = 0;
+    for (long offset = 0;; offset += want) {
+        mr_val *v = mr_store_cmd(call->store, "ZRANGEBYSCORE %s %s +inf WITHSCORES LIMIT %ld %d", key,
+                                 min, offset, want);
+        if (mr_val_is_error(v)) {
+            mr_val_free(&v);
+            return -1;
+        }
+        size_t count = mr_val_count(v);
+        for (size_t i = 0; i + 1 < count && got < want; i += 2) {
+            const char *id = mr_val_str(mr_val_at(v, i), NULL);
+            const char *sc = mr_val_str(mr_val_at(v, i + 1), NULL);
+            if (!id || !sc || !nt_id_valid(id))
+                continue;
+            long long score = (long long)strtod(sc, NULL);   /* whole ms, exact below 2^53 */
+            if (last && pos_cmp(score, id, last->score, last->id) <= 0)
+                continue;
+            char *dup = strdup(id);
+            if (!dup) {
+                mr_val_free(&v);
+                return -1;
+            }
+            out[*n] = (list_pos){score, dup};
+            last = &out[(*n)++];
+            got++;
+        }
+        mr_val_free(&v);
+        if (got >= want || count < 2 * (size_t)want)
+            return 0;
+    }
+}
+
+/* Region-wide: the first limit + 1 positions after `after` across every
+ * shard, merged. Count, or -1. */
+static long region_positions(nt_state *st, mr_call *call, const list_pos *after, int limit, list_pos **out)
+{
+    long n = 0;
+    *out = calloc((size_t)(limit + 1) * (size_t)st->set.shards + 1, sizeof **out);
+    for (int k = 0; *out && k < st->set.shards; k++)
+        if (shard_after(call, k, after, limit + 1, *out, &n) != 0) {
+            free_pos(*out, n);
+            *out = NULL;
+        }
+    if (!*out)
+        return -1;
+    qsort(*out, (size_t)n, sizeof **out, by_pos);
+    return n;
+}
+
+/* One person: every id of the person's set with its stored due time, after
+ * `after`, sorted. Reads the whole set (one SMEMBERS and one pipelined HGET
+ * per member), so a page costs O(the person's pending reminders). No cap
+ * is enforced: the bound is what is pending for one person (what the rules
+ * schedule ahead for them, plus manual reminders). Count, or -1. */
+static long person_positions(mr_call *call, const char *person, const list_pos *after, list_pos **out)
+{
+    char key[256];
+    nt_key(key, sizeof key, call->region, "person:%s", person);
+    mr_val *v = mr_store_cmd(call->store, "SMEMBERS %s", key);
+    *out = NULL;
+    if (mr_val_is_error(v)) {
+        mr_val_free(&v);
+        return -1;
+    }
+    size_t count = mr_val_count(v);
+    long n = 0, rc = 0;
+    if (!(*out = calloc(count + 1, sizeof **out))) {
+        mr_val_free(&v);
+        return -1;
+    }
+    for (size_t i = 0; i < count; i++) {
+        const char *id = mr_val_str(mr_val_at(v, i), NULL);
+        nt_key(key, sizeof key, call->region, "rem:%s", id && nt_id_valid(id) ? id : "-");
+        const char *argv[] = {"HGET", key, "due"};
+        mr_store_append(call->store, 3, argv, NULL);
+    }
+    for (size_t i = 0; i < count; i++) {
+        mr_val *due = mr_store_next_reply(call->store);
+        const char *id = mr_val_str(mr_val_at(v, i), NULL);
+        const char *d = mr_val_str(due, NULL);
+        if (mr_val_is_error(due))
+            rc = -1;
+        else if (rc == 0 && d && id && nt_id_valid(id)) {
+            list_pos p = {atoll(d), NULL};
+            if ((!after || pos_cmp(p.score, id, after->score, after->id) > 0) && !(p.id = strdup(id)))
+                rc = -1;
+            if (p.id)
+                (*out)[n++] = p;
+        }
+        mr_val_free(&due);
+    }
+    mr_val_free(&v);
+    if (rc != 0) {
+        free_pos(*out, n);
+        *out = NULL;
+        return -1;
+    }
+    qsort(*out, (size_t)n, sizeof **out, by_pos);
+    return n;
 }
 
 static void free_reminders(Medrep__Reminder **list, size_t n)
@@ -329,42 +428,64 @@ static int list_reminders(mr_call *call)
         return call->code;
     const char *person = q->person_id && q->person_id[0] ? q->person_id : NULL;
     int limit = q->has_limit && q->limit > 0 ? (q->limit < MAX_LIST ? q->limit : MAX_LIST) : 100;
+    list_pos after = {0, NULL}, *pos = NULL;
+    bool has_token = q->page_token && q->page_token[0];
+    long n = 0, page = 0, found = 0;
     char **ids = NULL;
-    long n = 0;
+    const char **found_ids = NULL;
+    nt_stored *stored = NULL;
     Medrep__Reminder **list = NULL;
     size_t count = 0;
+    char token[160] = "";
     if (person && !nt_id_valid(person)) {
         mr_call_fail(call, MR_INVALID_ARGUMENT, "invalid person_id");
         goto out;
     }
-    if ((n = pending_ids(st, call, person, limit, &ids)) < 0 || !(list = calloc((size_t)n + 1, sizeof *list)))
-        goto unavailable;
-    for (long i = 0; i < n; i++) {
-        nt_stored s;
-        int found = read_reminder(call->store, call->region, ids[i], &s);
-        if (found < 0)
-            goto unavailable;
-        Medrep__Reminder *r = found ? malloc(sizeof *r) : NULL;
-        if (!r)
-            continue;
-        medrep__reminder__init(r);
-        r->reminder_id = strdup(ids[i]), r->person_id = strdup(s.person), r->kind = strdup(s.kind);
-        r->title = strdup(s.title), r->subject_id = strdup(s.subject);
-        r->has_due_ms = r->has_urgent = true;
-        r->due_ms = s.due_ms, r->urgent = s.urgent;
-        list[count++] = r;
+    if (has_token && token_parse(q->page_token, &after) != 0) {
+        mr_call_fail(call, MR_INVALID_ARGUMENT, "invalid page_token");
+        goto out;
     }
-    qsort(list, count, sizeof *list, by_due);
+    n = person ? person_positions(call, person, has_token ? &after : NULL, &pos)
+               : region_positions(st, call, has_token ? &after : NULL, limit, &pos);
+    if (n < 0)
+        goto unavailable;
+    page = n < limit ? n : limit;
+    if (n > page)
+        snprintf(token, sizeof token, "%lld:%s", pos[page - 1].score, pos[page - 1].id);
+    ids = calloc((size_t)page + 1, sizeof *ids);
+    found_ids = calloc((size_t)page + 1, sizeof *found_ids);
+    stored = calloc((size_t)page + 1, sizeof *stored);
+    list = calloc((size_t)page + 1, sizeof *list);
+    if (!ids || !found_ids || !stored || !list)
+        goto unavailable;
+    for (long i = 0; i < page; i++)
+        ids[i] = pos[i].id;
+    if (read_many(call->store, call->region, ids, page, stored, found_ids, &found) != 0)
+        goto unavailable;
+    for (long i = 0; i < found; i++) {
+        const nt_stored *s = &stored[i];
+        Medrep__Reminder *r = malloc(sizeof *r);
+        if (!r)
+            goto unavailable;
+        medrep__reminder__init(r);
+        list[count++] = r;
+        r->reminder_id = strdup(found_ids[i]), r->person_id = strdup(s->person), r->kind = strdup(s->kind);
+        r->title = strdup(s->title), r->subject_id = strdup(s->subject);
+        r->has_due_ms = r->has_urgent = true;
+        r->due_ms = s->due_ms, r->urgent = s->urgent;
+    }
     Medrep__ListRemindersReply reply = MEDREP__LIST_REMINDERS_REPLY__INIT;
     reply.reminders = list;
-    reply.n_reminders = count < (size_t)limit ? count : (size_t)limit;
+    reply.n_reminders = count;
+    reply.next_page_token = token;
     mr_call_reply(call, &reply.base);
     goto out;
 unavailable:
     mr_call_fail(call, MR_UNAVAILABLE, "redis unavailable: %s", mr_store_error(call->store));
 out:
     free_reminders(list, count);
-    nt_free_ids(ids, n);
+    free(stored), free(found_ids), free(ids);
+    free_pos(pos, n);
     protobuf_c_message_free_unpacked(&q->base, NULL);
     return call->code;
 }
