@@ -61,7 +61,7 @@ static bool resolve_owner(const gw_route *route, const gw_params *params, const 
     } else if (route->touch == GW_TOUCH_MEETING) {
         return gw_meeting_owner(id, region, gw_param(params, "meeting_id"), owner, cap, a) == 0;
     } else if (route->touch == GW_TOUCH_CALL) {
-        return gw_call_owner(store, region, gw_param(params, "call_id"), owner, cap, a) == 0;
+        return gw_call_owner(id, region, gw_param(params, "call_id"), owner, cap, a) == 0;
     }
     return true;
 }

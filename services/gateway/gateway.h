@@ -90,7 +90,7 @@ void gw_changes(const gw_identity *id, const char *region, const char *since, in
 /* Copies the owning rep's id into rep; -1 when answered (not found, down). */
 int gw_meeting_owner(const gw_identity *id, const char *region, const char *meeting_id, char *rep,
                      size_t cap, gw_answer *a);
-int gw_call_owner(mr_store *store, const char *region, const char *call_id, char *rep, size_t cap,
+int gw_call_owner(const gw_identity *id, const char *region, const char *call_id, char *rep, size_t cap,
                   gw_answer *a);
 
 /* ---- dispatch.c: asynchronous service calls ---- */

@@ -1,17 +1,23 @@
 /* owners.c: whose territory a meeting or a planned call is in, so the
  * gateway can check access before forwarding a request that names one.
- * A meeting is asked of the meetings service (GetMeeting, with the
- * caller's identity); a planned call is read from the region's store
- * where scheduling keeps it ({r:<region>}:sched:call:<id>, a PlannedCall),
- * because scheduling has no method to get one call. */
+ * Each is asked of the service that owns it through the broker, with the
+ * caller's identity: a meeting of meetings (GetMeeting), a call of
+ * scheduling (GetCall). No service's keys are read here. */
 #include <stdio.h>
 #include <string.h>
 
 #include "errors.h"
 #include "gateway.h"
-#include "masterdata.h"
 #include "meetings.pb-c.h"
 #include "scheduling.pb-c.h"
+
+static void fill_caller(const gw_identity *id, Medrep__Caller *caller)
+{
+    caller->user_id = (char *)id->user_id;
+    caller->role = (char *)id->role_name;
+    caller->region = (char *)id->region;
+    caller->team = (char *)id->team;
+}
 
 int gw_meeting_owner(const gw_identity *id, const char *region, const char *meeting_id, char *rep,
                      size_t cap, gw_answer *a)
@@ -22,10 +28,7 @@ int gw_meeting_owner(const gw_identity *id, const char *region, const char *meet
         return -1;
     }
     Medrep__Caller caller = MEDREP__CALLER__INIT;
-    caller.user_id = (char *)id->user_id;
-    caller.role = (char *)id->role_name;
-    caller.region = (char *)id->region;
-    caller.team = (char *)id->team;
+    fill_caller(id, &caller);
     Medrep__GetMeetingRequest req = MEDREP__GET_MEETING_REQUEST__INIT;
     req.meeting_id = (char *)meeting_id;
     ProtobufCMessage *out = NULL;
@@ -42,29 +45,28 @@ int gw_meeting_owner(const gw_identity *id, const char *region, const char *meet
     return 0;
 }
 
-int gw_call_owner(mr_store *store, const char *region, const char *call_id, char *rep, size_t cap,
+int gw_call_owner(const gw_identity *id, const char *region, const char *call_id, char *rep, size_t cap,
                   gw_answer *a)
 {
-    char key[256];
-    if (!mr_md_id_valid(call_id) || mr_key(key, sizeof key, region, "sched:call:%s", call_id) < 0) {
-        gw_answer_error(a, 400, "INVALID_ARGUMENT", "call_id: not a valid id");
+    mr_client *client = gw_client();
+    if (!client) {
+        gw_answer_error(a, 503, "UNAVAILABLE", "broker unavailable");
         return -1;
     }
-    mr_val *v = mr_store_cmd(store, "GET %s", key);
-    if (!v || mr_val_type(v) == MR_VAL_ERROR) {
-        mr_val_free(&v);
-        gw_answer_error(a, 503, "UNAVAILABLE", "the region's store is unavailable");
+    Medrep__Caller caller = MEDREP__CALLER__INIT;
+    fill_caller(id, &caller);
+    Medrep__GetCallRequest req = MEDREP__GET_CALL_REQUEST__INIT;
+    req.call_id = (char *)call_id;
+    ProtobufCMessage *out = NULL;
+    char msg[256] = "";
+    int code = mr_client_rpc(client, "scheduling", "GetCall", region, &caller, &req.base,
+                             &medrep__get_call_reply__descriptor, &out, gw.timeout_ms, msg, sizeof msg);
+    if (code != MR_OK) {
+        gw_answer_error(a, gw_http_status_of(code), mr_code_name(code), "call %s: %s", call_id, msg);
         return -1;
     }
-    size_t len = 0;
-    const char *data = mr_val_type(v) == MR_VAL_STRING ? mr_val_str(v, &len) : NULL;
-    Medrep__PlannedCall *pb = data ? medrep__planned_call__unpack(NULL, len, (const uint8_t *)data) : NULL;
-    mr_val_free(&v);
-    if (!pb) {
-        gw_answer_error(a, 404, "NOT_FOUND", "no call '%s'", call_id);
-        return -1;
-    }
-    snprintf(rep, cap, "%s", pb->rep_id ? pb->rep_id : "");
-    medrep__planned_call__free_unpacked(pb, NULL);
+    const Medrep__GetCallReply *r = (const Medrep__GetCallReply *)out;
+    snprintf(rep, cap, "%s", r->call && r->call->rep_id ? r->call->rep_id : "");
+    protobuf_c_message_free_unpacked(out, NULL);
     return 0;
 }

@@ -516,6 +516,39 @@ static int log_call(mr_call *call)
     return finish(call, &c);
 }
 
+/* ---- GetCall ---- */
+
+/* One stored call, whatever its state: how other services (the gateway,
+ * to find a call's owner) see a call without reading scheduling's keys. */
+static int get_call(mr_call *call)
+{
+    Medrep__GetCallRequest *req = mr_call_decode(call, &medrep__get_call_request__descriptor);
+    if (!req)
+        return call->code;
+    sched_ctx c;
+    sched_ctx_from_call(&c, call);
+    sched_call gc;
+    if (c.code == MR_OK) {
+        if (!sched_id_valid(req->call_id)) {
+            sched_fail(&c, MR_INVALID_ARGUMENT, "call_id: want 1..191 of [A-Za-z0-9._:-]");
+        } else {
+            int got = sched_get_call(&c, req->call_id, &gc);
+            if (got == 0) {
+                sched_fail(&c, MR_NOT_FOUND, "no call '%s'", req->call_id);
+            } else if (got == 1) {
+                Medrep__GetCallReply out = MEDREP__GET_CALL_REPLY__INIT;
+                Medrep__PlannedCall pb;
+                char *objp[SCHED_OBJ_MAX];
+                sched_call_to_pb(&gc, &pb, objp);
+                out.call = &pb;
+                mr_call_reply(call, &out.base);
+            }
+        }
+    }
+    medrep__get_call_request__free_unpacked(req, NULL);
+    return finish(call, &c);
+}
+
 /* ---- CancelCall / UpdateCall / AddCall ---- */
 
 static int load_planned(sched_ctx *c, const char *id, sched_call *out)
@@ -769,6 +802,7 @@ int sched_approve_quarter(mr_call *call);
 const mr_method sched_methods[] = {
     {"Plan", plan},
     {"GetPlan", get_plan},
+    {"GetCall", get_call},
     {"LogCall", log_call},
     {"CancelCall", cancel_call},
     {"UpdateCall", update_call},

@@ -274,6 +274,7 @@ static const route_case cases[] = {
     {"POST", "/reps/{rep_id}/planned-calls", T_R1, "/reps/R1/planned-calls",
      "{\"customer_id\":\"C03\",\"start_ms\":{TOMORROW},\"duration_min\":20}", 200, "\"call_id\"", "call_id"},
     {"POST", "/calls/{call_id}", T_R1, "/calls/{C}", "{\"pinned\":true}", 200, "\"pinned\":true", NULL},
+    {"GET", "/calls/{call_id}", T_R1, "/calls/{C}", NULL, 200, "\"call_id\":\"{C}\"", NULL},
     {"POST", "/calls/{call_id}/cancel", T_R1, "/calls/{C}/cancel", "{\"reason\":\"sick\"}", 200, "{", NULL},
     {"POST", "/reps/{rep_id}/calls", T_R1, "/reps/R1/calls",
      "{\"report\":{\"customer_id\":\"C02\",\"product_id\":\"P1\",\"start_ms\":{AGO},\"duration_min\":15,"
@@ -547,6 +548,15 @@ static void test_content_types_and_owner_checks(void **state)
     h_http_answer_free(&a);
     assert_int_equal(request("POST", "/calls/no-such-call/cancel", T_R1, "{}", &a), 404);
     h_http_answer_free(&a);
+    /* a call's owner is asked of scheduling (GetCall): its rep's DM sees it, another rep does not,
+       an unknown id is not found and a malformed one is bad input */
+    snprintf(path, sizeof path, "/calls/%s", call_id);
+    assert_int_equal(request("GET", path, T_D1, NULL, &a), 200);
+    assert_non_null(strstr(a.body, "\"rep_id\":\"R1\""));
+    h_http_answer_free(&a);
+    expect_status("GET", path, T_R2, NULL, 403, "PERMISSION_DENIED");
+    expect_status("GET", "/calls/no-such-call", T_R1, NULL, 404, "NOT_FOUND");
+    expect_status("POST", "/calls/bad!id/cancel", T_R1, "{}", 400, "INVALID_ARGUMENT");
     /* a body naming another rep does not move the proposal into their territory */
     assert_int_equal(request("POST", "/reps/R1/meetings", T_R1, "{\"meeting\":{\"rep_id\":\"R2\"}}", &a), 400);
     h_http_answer_free(&a);

@@ -1,6 +1,6 @@
 /* test_scheduling_service.c: the scheduling service through the real
  * broker on a real Redis: plans stored and answered, idempotent retries,
- * clear errors that change nothing, call reports (locking, backdating,
+ * one call by id (GetCall), clear errors that change nothing, call reports (locking, backdating,
  * CallLogged with the adoption stage, the next appointment planned),
  * cancel / move / pin / add kept by replanning, time off, grades from
  * CustomerRegraded events, follow-ups and meetings from events,
@@ -180,6 +180,15 @@ static const Medrep__PlannedCall *find_call(const Medrep__PlanReply *p, const ch
     return NULL;
 }
 
+/* GetCall of id in region north: the code, *out the reply when OK. */
+static int get_call(const char *id, Medrep__GetCallReply **out)
+{
+    Medrep__GetCallRequest req = MEDREP__GET_CALL_REQUEST__INIT;
+    req.call_id = (char *)id;
+    *out = NULL;
+    return rpc("GetCall", "north", &req.base, &medrep__get_call_reply__descriptor, out, NULL);
+}
+
 /* Calls of rep stored for the next month. */
 static long long month_calls_stored(const char *rep)
 {
@@ -310,6 +319,60 @@ static void test_plan_month_stored_and_replayed(void **state)
     assert_int_equal(month_calls_stored("R1"), stored);
     medrep__plan_reply__free_unpacked(p, NULL);
     medrep__plan_reply__free_unpacked(g, NULL);
+}
+
+static void test_get_call(void **state)
+{
+    (void)state;
+    Medrep__PlanReply *p = plan("GetPlan", "north", "R1", next_month);
+    assert_true(p->n_calls > 0);
+    long long stored = month_calls_stored("R1");
+    /* found: the stored call, its rep included, whatever asked for */
+    for (size_t i = 0; i < p->n_calls; i += p->n_calls / 3 + 1) {
+        const Medrep__PlannedCall *want = p->calls[i];
+        Medrep__GetCallReply *r = NULL;
+        assert_int_equal(get_call(want->call_id, &r), MR_OK);
+        assert_non_null(r->call);
+        assert_string_equal(r->call->call_id, want->call_id);
+        assert_string_equal(r->call->rep_id, "R1");
+        assert_string_equal(r->call->customer_id, want->customer_id);
+        assert_string_equal(r->call->state, want->state);
+        assert_int_equal(r->call->start_ms, want->start_ms);
+        assert_int_equal(r->call->duration_min, want->duration_min);
+        assert_int_equal(r->call->n_objectives, want->n_objectives);
+        medrep__get_call_reply__free_unpacked(r, NULL);
+    }
+    medrep__plan_reply__free_unpacked(p, NULL);
+    /* not found: a well-formed id nobody stored */
+    Medrep__GetCallReply *r = NULL;
+    char msg[512];
+    Medrep__GetCallRequest req = MEDREP__GET_CALL_REQUEST__INIT;
+    req.call_id = "R1.no-such-call.1";
+    assert_int_equal(rpc("GetCall", "north", &req.base, &medrep__get_call_reply__descriptor, &r, msg), MR_NOT_FOUND);
+    assert_non_null(strstr(msg, "R1.no-such-call.1"));
+    assert_null(r);
+    /* another region does not see north's calls */
+    p = plan("GetPlan", "north", "R1", next_month);
+    req.call_id = p->calls[0]->call_id;
+    assert_int_equal(rpc("GetCall", "west", &req.base, &medrep__get_call_reply__descriptor, &r, NULL), MR_NOT_FOUND);
+    medrep__plan_reply__free_unpacked(p, NULL);
+    /* bad ids: absent, empty, oversized, characters a key cannot hold */
+    char big[300];
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    char just_over[193];
+    memset(just_over, 'b', sizeof just_over - 1);
+    just_over[sizeof just_over - 1] = '\0';
+    assert_int_equal(get_call(NULL, &r), MR_INVALID_ARGUMENT);
+    assert_int_equal(get_call("", &r), MR_INVALID_ARGUMENT);
+    assert_int_equal(get_call(big, &r), MR_INVALID_ARGUMENT);
+    assert_int_equal(get_call(just_over, &r), MR_INVALID_ARGUMENT);
+    assert_int_equal(get_call("R1.*", &r), MR_INVALID_ARGUMENT);
+    assert_int_equal(get_call("a b", &r), MR_INVALID_ARGUMENT);
+    assert_int_equal(get_call("{r:west}:x", &r), MR_INVALID_ARGUMENT);
+    assert_null(r);
+    /* reads change nothing */
+    assert_int_equal(month_calls_stored("R1"), stored);
 }
 
 static void test_bad_input_changes_nothing(void **state)
@@ -496,6 +559,11 @@ static void test_cancel_move_add_kept_by_replanning(void **state)
     cout = NULL;
     assert_int_equal(rpc("CancelCall", "north", &cr.base, &medrep__cancel_call_reply__descriptor, &cout, NULL),
                      MR_FAILED_PRECONDITION);
+    Medrep__GetCallReply *got = NULL;   /* a cancelled call is still found, as cancelled */
+    assert_int_equal(get_call(a_id, &got), MR_OK);
+    assert_string_equal(got->call->state, "cancelled");
+    assert_string_equal(got->call->rep_id, "R1");
+    medrep__get_call_reply__free_unpacked(got, NULL);
 
     /* the replanned rest: a's customer is not planned again that day */
     p = plan("GetPlan", "north", "R1", next_month);
@@ -876,6 +944,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plan_month_stored_and_replayed),
+        cmocka_unit_test(test_get_call),
         cmocka_unit_test(test_bad_input_changes_nothing),
         cmocka_unit_test(test_call_report_locks_and_plans_next),
         cmocka_unit_test(test_cancel_move_add_kept_by_replanning),
