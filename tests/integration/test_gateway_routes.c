@@ -366,7 +366,7 @@ static const route_case cases[] = {
 };
 static const size_t case_count = sizeof cases / sizeof cases[0];
 
-/* Replaces the {NAME} placeholders of text; returns out. */
+/* Fills in the {NAME} fields of a path or body template; returns out. */
 static char *fill(const char *text, char *out, size_t cap)
 {
     char start[24], tomorrow[24], tomorrow_end[24], ago[24];
