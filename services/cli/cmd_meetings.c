@@ -322,6 +322,15 @@ static int do_list(cli_ctx *ctx, const args *a, const char *user)
     Medrep__ListMeetingsRequest req = MEDREP__LIST_MEETINGS_REQUEST__INIT;
     req.rep_id = (char *)get(a, "rep");
     req.state = (char *)get(a, "state");
+    req.team = (char *)get(a, "team");
+    req.page_token = (char *)get(a, "page-token");
+    if (get(a, "limit")) {
+        req.limit = atoi(get(a, "limit")), req.has_limit = true;
+        if (req.limit <= 0) {
+            cli_error("meetings list: --limit must be a positive number");
+            return 2;
+        }
+    }
     ProtobufCMessage *out = NULL;
     if (call(ctx, user, "ListMeetings", &req.base, &medrep__list_meetings_reply__descriptor, &out) != 0)
         return 1;
@@ -337,6 +346,8 @@ static int do_list(cli_ctx *ctx, const args *a, const char *user)
                    r->meetings[i]->hospital_id, r->meetings[i]->rep_id, r->meetings[i]->theme);
         }
         printf("%zu meeting(s)\n", r->n_meetings);
+        if (r->next_page_token && *r->next_page_token)
+            printf("more: add --page-token %s\n", r->next_page_token);
     }
     protobuf_c_message_free_unpacked(out, NULL);
     return 0;
@@ -525,7 +536,7 @@ const cli_command cli_cmd_meetings = {
         "          [--budget CENTS] [--gift CENTS] [--head N] [--speaker C] [--staff S1,S2]\n"
         "          [--invite C1,C2,C3>C1] [--suggest] [--ally A1,A2] [--director-agreed] [--prescriber-only]\n"
         "  suggest --dept D --product P [--kind K] [--prescriber-only] [--rep R] [--staff S1,S2]\n"
-        "  list [--rep R] [--state S]           show ID\n"
+        "  list [--rep R] [--team T] [--state S] [--limit N] [--page-token X]   show ID\n"
         "  transition ID STATE [--comment T] [--new-start TIME] [--summary T] [--director-comments T]\n"
         "  invite ID C1,C2>C1                   rsvp ID CUSTOMER accepted|declined\n"
         "  signin ID CUSTOMER [--for INVITEE]   check ID ITEM day_before|day_of\n"

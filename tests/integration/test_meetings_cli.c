@@ -85,6 +85,25 @@ static void test_propose_show_transition(void **state)
     assert_int_equal(cli("meetings list --rep R1"), 0);
     assert_non_null(strstr(out, mid));
     assert_non_null(strstr(out, "approved"));
+    /* a second meeting a day later, then the list a page at a time */
+    mr_civil_from_days((t + DAY_MS + 8 * 3600000LL) / DAY_MS, &y, &mo, &d);
+    assert_int_equal(cli("meetings propose --as R1 --hospital H1 --dept D1 --product P1 --rep R1 "
+                         "--start %04d-%02d-%02dT07:45 --theme 'Second look' --head 8 "
+                         "--invite C01,C04 --ally AO_H1,AI_H1 --director-agreed --staff ST1,ST2", y, mo, d), 0);
+    assert_int_equal(cli("meetings list --rep R1 --limit 1"), 0);
+    assert_non_null(strstr(out, mid));                   /* the earlier one first */
+    assert_non_null(strstr(out, "1 meeting(s)"));
+    const char *more = strstr(out, "more: add --page-token ");
+    assert_non_null(more);
+    char token[200];
+    assert_int_equal(sscanf(more, "more: add --page-token %199s", token), 1);
+    assert_int_equal(cli("meetings list --rep R1 --limit 1 --page-token '%s'", token), 0);
+    assert_null(strstr(out, mid));
+    assert_non_null(strstr(out, "Second look"));
+    assert_null(strstr(out, "more:"));
+    assert_int_equal(cli("meetings list --rep R1 --limit 0"), 2);
+    assert_int_equal(cli("meetings list --rep R1 --page-token nonsense"), 1);
+    assert_non_null(strstr(out, "INVALID_ARGUMENT"));
     assert_int_equal(cli("meetings ical %s", mid), 0);
     assert_non_null(strstr(out, "BEGIN:VEVENT"));
     assert_int_equal(cli("meetings suggest --dept D1 --product P1"), 0);

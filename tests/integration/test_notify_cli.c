@@ -1,6 +1,6 @@
 /* test_notify_cli.c: the notify subcommands of the medrep CLI run as real
  * commands against a running stack: `remind` schedules, `reminders`
- * lists what is pending, `remind move` and `remind cancel` change it,
+ * lists what is pending a page at a time, `remind move` and `remind cancel` change it,
  * `inbox` shows what was delivered and `inbox read` marks it read; bad
  * usage exits 2 and a refused request exits 1. */
 // ctest-label: integration
@@ -34,6 +34,26 @@ static void test_cli(void **state)
     assert_int_equal(h_stack_cli(&stack, "reminders --person P1", out, sizeof out), 0);
     assert_non_null(strstr(out, "Call Dr Li"));
     assert_non_null(strstr(out, "2 pending"));
+    /* a page at a time: the first page names its continuation, --all walks both */
+    assert_int_equal(h_stack_cli(&stack, "reminders --person P1 --limit 1", out, sizeof out), 0);
+    assert_non_null(strstr(out, "Call Dr Li"));
+    assert_null(strstr(out, "Later"));
+    const char *more = strstr(out, "more: add --page-token ");
+    assert_non_null(more);
+    char token[256], next_page[320];
+    assert_int_equal(sscanf(more, "more: add --page-token %255s", token), 1);
+    snprintf(next_page, sizeof next_page, "reminders --person P1 --limit 1 --page-token '%s'", token);
+    assert_int_equal(h_stack_cli(&stack, next_page, out, sizeof out), 0);
+    assert_non_null(strstr(out, "Later"));
+    assert_null(strstr(out, "Call Dr Li"));
+    assert_null(strstr(out, "more:"));
+    assert_int_equal(h_stack_cli(&stack, "--json reminders --person P1 --limit 1 --all", out, sizeof out), 0);
+    json_t *pages = json_loads(out, 0, NULL);
+    assert_non_null(pages);
+    assert_int_equal(json_array_size(pages), 2);
+    json_decref(pages);
+    assert_int_equal(h_stack_cli(&stack, "reminders --person P1 --page-token nonsense", out, sizeof out), 1);
+    assert_non_null(strstr(out, "INVALID_ARGUMENT"));
     assert_int_equal(h_stack_cli(&stack, "remind cancel --id m2", out, sizeof out), 0);
     assert_non_null(strstr(out, "1 cancelled"));
     /* move m1 from an hour ahead to now: it is delivered */
