@@ -1,8 +1,10 @@
 /* calls.c: helpers the integration tests share (calls.h). */
 #include "calls.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "errors.h"
 
@@ -56,3 +58,43 @@ long long h_redis_int(mr_store *store, const char *fmt, const char *key)
     mr_val_free(&v);
     return n;
 }
+
+/* Whether group appears in an XINFO GROUPS reply with nothing left to do. */
+static bool group_drained(const mr_val *groups, const char *group)
+{
+    for (size_t g = 0; groups && g < mr_val_count(groups); g++) {
+        const mr_val *grp = mr_val_at(groups, g);
+        const char *name = NULL;
+        long long pending = -1, lag = -1;
+        for (size_t f = 0; f + 1 < mr_val_count(grp); f += 2) {
+            const char *k = mr_val_str(mr_val_at(grp, f), NULL);
+            if (!k)
+                continue;
+            if (!strcmp(k, "name"))
+                name = mr_val_str(mr_val_at(grp, f + 1), NULL);
+            else if (!strcmp(k, "pending"))
+                pending = mr_val_int(mr_val_at(grp, f + 1));
+            else if (!strcmp(k, "lag"))
+                lag = mr_val_int(mr_val_at(grp, f + 1));
+        }
+        if (name && !strcmp(name, group) && pending == 0 && lag == 0)
+            return true;
+    }
+    return false;
+}
+
+int h_wait_events_handled(mr_store *store, const char *region, const char *group, int timeout_ms)
+{
+    char key[96];
+    snprintf(key, sizeof key, "{r:%s}:events", region);
+    for (int waited = 0; waited <= timeout_ms; waited += 50) {
+        mr_val *v = mr_store_cmd(store, "XINFO GROUPS %s", key);
+        bool done = group_drained(v, group);
+        mr_val_free(&v);
+        if (done)
+            return 0;
+        usleep(50 * 1000);
+    }
+    return -1;
+}
+

@@ -23,4 +23,9 @@ mr_store *h_stack_store(h_stack *s, int i);
 /* The integer value of GET/HLEN/XLEN/... key (fmt has one %s); -1 on error. */
 long long h_redis_int(mr_store *store, const char *fmt, const char *key);
 
+/* Waits up to timeout_ms until the consumer group `group` of region's
+ * event stream has read and acknowledged every entry (no lag, nothing
+ * pending). 0 when it has, -1 on time-out. */
+int h_wait_events_handled(mr_store *store, const char *region, const char *group, int timeout_ms);
+
 #endif

@@ -73,33 +73,8 @@ static long long redis_int(const char *fmt, const char *key)
 /* Waits until the service has handled every event of the stream. */
 static void wait_events_handled(const char *region)
 {
-    char key[64];
-    snprintf(key, sizeof key, "{r:%s}:events", region);
-    for (int i = 0; i < 300; i++) {
-        mr_val *v = mr_store_cmd(store, "XINFO GROUPS %s", key);
-        bool done = false;
-        for (size_t g = 0; v && g < mr_val_count(v); g++) {
-            const mr_val *grp = mr_val_at(v, g);
-            const char *name = NULL;
-            long long pending = -1, lag = -1;
-            for (size_t f = 0; f + 1 < mr_val_count(grp); f += 2) {
-                const char *k = mr_val_str(mr_val_at(grp, f), NULL);
-                if (!strcmp(k, "name"))
-                    name = mr_val_str(mr_val_at(grp, f + 1), NULL);
-                else if (!strcmp(k, "pending"))
-                    pending = mr_val_int(mr_val_at(grp, f + 1));
-                else if (!strcmp(k, "lag"))
-                    lag = mr_val_int(mr_val_at(grp, f + 1));
-            }
-            if (name && !strcmp(name, "scheduling") && pending == 0 && lag == 0)
-                done = true;
-        }
-        mr_val_free(&v);
-        if (done)
-            return;
-        usleep(50000);
-    }
-    fail_msg("events of %s not handled in time", region);
+    if (h_wait_events_handled(store, region, "scheduling", 15000) != 0)
+        fail_msg("events of %s not handled in time", region);
 }
 
 static void stage_territory(mr_tx *tx, const char *region, const char *rep, const char *team,

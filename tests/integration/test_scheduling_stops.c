@@ -67,30 +67,8 @@ static void emit(mr_tx *tx, Medrep__Event *ev, const char *id)
 
 static void wait_events_handled(void)
 {
-    for (int i = 0; i < 400; i++) {
-        mr_val *v = mr_store_cmd(store, "XINFO GROUPS %s", "{r:north}:events");
-        bool done = false;
-        for (size_t g = 0; v && g < mr_val_count(v); g++) {
-            const mr_val *grp = mr_val_at(v, g);
-            const char *name = NULL;
-            long long pending = -1, lag = -1;
-            for (size_t f = 0; f + 1 < mr_val_count(grp); f += 2) {
-                const char *k = mr_val_str(mr_val_at(grp, f), NULL);
-                if (!strcmp(k, "name"))
-                    name = mr_val_str(mr_val_at(grp, f + 1), NULL);
-                else if (!strcmp(k, "pending"))
-                    pending = mr_val_int(mr_val_at(grp, f + 1));
-                else if (!strcmp(k, "lag"))
-                    lag = mr_val_int(mr_val_at(grp, f + 1));
-            }
-            done |= name && !strcmp(name, "scheduling") && pending == 0 && lag == 0;
-        }
-        mr_val_free(&v);
-        if (done)
-            return;
-        usleep(50000);
-    }
-    fail_msg("events not handled in time");
+    if (h_wait_events_handled(store, "north", "scheduling", 20000) != 0)
+        fail_msg("events not handled in time");
 }
 
 static void stage_territory(mr_tx *tx)
