@@ -227,6 +227,22 @@ int mr_consumer_ack(mr_consumer *c, const char *entry_id)
     return rc;
 }
 
+int mr_consumer_ack_many(mr_consumer *c, const char *const *entry_ids, size_t n)
+{
+    const char **argv = calloc(n + 3, sizeof *argv);
+    if (argv == NULL || n == 0) {
+        free(argv);
+        return n == 0 ? 0 : -1;
+    }
+    argv[0] = "XACK", argv[1] = c->stream, argv[2] = c->group;
+    memcpy(argv + 3, entry_ids, n * sizeof *argv);
+    mr_val *v = mr_store_cmdv(c->store, (int)n + 3, argv, NULL);
+    int rc = mr_val_type(v) == MR_VAL_INTEGER ? 0 : -1;
+    mr_val_free(&v);
+    free(argv);
+    return rc;
+}
+
 /* Keeps reply v as the current batch when its entry array has entries.
  * Takes ownership of v. Returns 1 when there is something to hand out. */
 static int consumer_take_batch(mr_consumer *c, mr_val *v, const mr_val *entries, int deliveries)

@@ -77,6 +77,8 @@ int mr_consumer_next(mr_consumer *c, int block_ms, mr_event_entry *out);
 
 /* XACK. Returns 0 or -1. */
 int mr_consumer_ack(mr_consumer *c, const char *entry_id);
+/* One XACK for n entry ids (n >= 1). Returns 0 or -1. */
+int mr_consumer_ack_many(mr_consumer *c, const char *const *entry_ids, size_t n);
 
 /* "{r:<region>}:done:<group>:<entry id>": the dedupe key under which the
  * handler commits its effects. */

@@ -314,6 +314,16 @@ static void run_method(mr_service *svc, const mr_method *m, mr_call *call, const
                        const char *dedupe_key)
 {
     m->fn(call);
+    if (m->read_only && mr_tx_count(call->tx) > 0) {
+        mr_error("read_only_method_wrote", "service=%s method=%s commands=%zu request=%s",
+                 svc->def->name, m->name, mr_tx_count(call->tx), call->req->request_id);
+        mr_tx_reset(call->tx);
+        free(call->payload);
+        call->payload = NULL;
+        call->payload_len = 0;
+        mr_call_fail(call, MR_INTERNAL, "method %s is marked read-only but staged writes",
+                     m->name);
+    }
     uint8_t *packed = NULL;
     size_t len = pack_reply(call->req->request_id, call->code, call->message, call->payload,
                             call->payload_len, svc->instance, &packed);
@@ -383,7 +393,7 @@ static void handle_request(mr_service *svc, const mr_work *work, mr_tx *tx)
         if (m && mr_key(dedupe_key, sizeof dedupe_key, call.region, "reply:%s:%s", svc->def->name,
                         req->request_id) < 0)
             m = NULL, mr_call_fail(&call, MR_INVALID_ARGUMENT, "request id too long");
-        if (m)
+        if (m && !m->read_only) /* a read has no stored reply to find */
             prior = stored_reply(&call, dedupe_key, &redis_failed);
         if (prior)
             send_replay(svc, work, prior);
@@ -417,10 +427,24 @@ static void serve(mr_service *svc)
 
 /* ---- Events ---- */
 
+/* Entries of event types the service does not handle, acknowledged
+ * together: one XACK when SKIP_ACK_BATCH gathered, when the stream has
+ * nothing new, or half claim_min_idle_ms after the first was gathered (so
+ * that no other instance claims them meanwhile). A crash before that only
+ * means they are read and skipped again. */
+#define SKIP_ACK_BATCH 256
+
+typedef struct {
+    char ids[SKIP_ACK_BATCH][48];
+    size_t n;
+    int64_t first_ms;            /* monotonic, when ids[0] was gathered */
+} skip_acks;
+
 typedef struct {
     mr_service *svc;
     mr_store_pool *pool;
     mr_consumer **consumers;
+    skip_acks *skips;            /* one per consumer */
     size_t count;
     mr_tx *tx;
 } event_loop;
@@ -472,27 +496,85 @@ static int handle_entry(event_loop *loop, mr_consumer *c, mr_event_entry *e)
     return 0;
 }
 
+/* True when the service's handler takes events of this entry's type. */
+static bool handles_type(const mr_service *svc, const mr_event_entry *e)
+{
+    const char *const *types = svc->def->event_types;
+    if (types == NULL)
+        return true;
+    const char *name = mr_event_type_name(e->event);
+    for (size_t i = 0; types[i] != NULL; i++)
+        if (strcmp(types[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* Acknowledges the gathered skipped entries of consumer i when `force`,
+ * when the batch is full, or when the first has waited long enough. A
+ * failure keeps them for the next time. */
+static void flush_skips(event_loop *loop, size_t i, bool force)
+{
+    skip_acks *s = &loop->skips[i];
+    if (s->n == 0 || (!force && s->n < SKIP_ACK_BATCH &&
+                      mr_mono_ms() - s->first_ms < loop->svc->settings.claim_min_idle_ms / 2))
+        return;
+    const char *ids[SKIP_ACK_BATCH];
+    for (size_t k = 0; k < s->n; k++)
+        ids[k] = s->ids[k];
+    if (mr_consumer_ack_many(loop->consumers[i], ids, s->n) == 0) {
+        atomic_fetch_add(&loop->svc->events_handled, s->n);
+        s->n = 0;
+    }
+}
+
+/* Gathers a skipped entry of consumer i; false when the batch is full and
+ * could not be acknowledged (the entry is read again later). */
+static bool skip_entry(event_loop *loop, size_t i, const mr_event_entry *e)
+{
+    skip_acks *s = &loop->skips[i];
+    flush_skips(loop, i, false);
+    if (s->n == SKIP_ACK_BATCH)
+        return false;
+    if (s->n == 0)
+        s->first_ms = mr_mono_ms();
+    snprintf(s->ids[s->n++], sizeof s->ids[0], "%s", e->id);
+    return true;
+}
+
+/* Takes the next entry of consumer i: handled, skipped or failed. Returns
+ * what mr_consumer_next returned, with *failed set on a handler failure. */
+static int next_entry(event_loop *loop, size_t i, int block_ms, bool *failed)
+{
+    mr_consumer *c = loop->consumers[i];
+    mr_event_entry e = {0};
+    int got = mr_consumer_next(c, block_ms > 0 ? block_ms : 1, &e);
+    if (got == 1 && !handles_type(loop->svc, &e)) {
+        *failed |= !skip_entry(loop, i, &e);
+    } else if (got == 1 && handle_entry(loop, c, &e) != 0) {
+        mr_warn("event_not_handled", "entry=%s type=%s region=%s retry=later", e.id,
+                mr_event_type_name(e.event), mr_consumer_region(c));
+        *failed = true;
+    }
+    if (got != 1)
+        flush_skips(loop, i, true);
+    mr_event_entry_clear(&e);
+    return got;
+}
+
 static void *event_main(void *arg)
 {
     event_loop *loop = arg;
     int block_ms = loop->svc->settings.event_block_ms / (int)(loop->count ? loop->count : 1);
     while (!stop_requested) {
         bool failed = false;
-        for (size_t i = 0; i < loop->count && !stop_requested; i++) {
-            mr_event_entry e = {0};
-            int got = mr_consumer_next(loop->consumers[i], block_ms > 0 ? block_ms : 1, &e);
-            if (got == 1 && handle_entry(loop, loop->consumers[i], &e) != 0) {
-                mr_warn("event_not_handled", "entry=%s type=%s region=%s retry=later", e.id,
-                        mr_event_type_name(e.event), mr_consumer_region(loop->consumers[i]));
+        for (size_t i = 0; i < loop->count && !stop_requested; i++)
+            if (next_entry(loop, i, block_ms, &failed) < 0)
                 failed = true;
-            }
-            if (got < 0)
-                failed = true;
-            mr_event_entry_clear(&e);
-        }
         if (failed)
             usleep(200 * 1000);   /* Redis away or a handler failed: pause, then retry */
     }
+    for (size_t i = 0; i < loop->count; i++)
+        flush_skips(loop, i, true);
     return NULL;
 }
 
@@ -504,6 +586,7 @@ static void event_loop_free(event_loop **lp)
     for (size_t i = 0; loop->consumers && i < loop->count; i++)
         mr_consumer_free(&loop->consumers[i]);
     free(loop->consumers);
+    free(loop->skips);
     mr_tx_free(&loop->tx);
     mr_store_pool_free(&loop->pool);
     free(loop);
@@ -519,9 +602,16 @@ static event_loop *event_loop_new(mr_service *svc, char *err, size_t errcap)
     loop->pool = mr_store_pool_new(svc->cfg, err, errcap);
     loop->count = loop->pool ? mr_store_pool_region_count(loop->pool) : 0;
     loop->consumers = calloc(loop->count ? loop->count : 1, sizeof *loop->consumers);
+    loop->skips = calloc(loop->count ? loop->count : 1, sizeof *loop->skips);
     loop->tx = mr_tx_new();
     mr_consumer_opts opts = {.claim_min_idle_ms = svc->settings.claim_min_idle_ms,
                              .claim_interval_ms = svc->settings.claim_interval_ms};
+    if (!loop->skips) {
+        snprintf(err, errcap, "out of memory for the event consumers");
+        loop->count = 0;
+        event_loop_free(&loop);
+        return NULL;
+    }
     for (size_t i = 0; loop->pool && loop->consumers && i < loop->count; i++) {
         const char *region = mr_store_pool_region_name(loop->pool, i);
         loop->consumers[i] = mr_consumer_new(mr_store_pool_get(loop->pool, region), region,

@@ -15,7 +15,8 @@
  * shell commits the writes, the events and the reply in one atomic script
  * keyed by the request id, so a request takes effect once however often it
  * is retried, on whichever instance. A method that stages no write is a
- * read: nothing is stored.
+ * read: nothing is stored. A method marked read_only skips the stored-reply
+ * lookup as well (one Redis round trip less per read).
  *
  * Events. The handler gets each event once per service group (any
  * instance), puts its effects into call->tx, and returns 0; the shell
@@ -60,6 +61,11 @@ typedef int (*mr_method_fn)(mr_call *call);
 typedef struct {
     const char *name;            /* "GradeCustomer" */
     mr_method_fn fn;             /* returns call->code */
+    /* true: the method only reads. The shell skips the stored-reply lookup
+     * for it (a retry just reads again), and a call that stages anything in
+     * call->tx fails INTERNAL with nothing written, so the mark cannot lie.
+     * false (the default): today's behaviour, reads included. */
+    bool read_only;
 } mr_method;
 
 typedef struct {
@@ -80,6 +86,10 @@ typedef struct {
     const mr_method *methods;
     size_t method_count;
     mr_event_fn on_event;        /* NULL: the service consumes no events */
+    /* optional: the event type names (mr_event_type_name) on_event handles,
+     * NULL-terminated; NULL: every type. Entries of other types are
+     * acknowledged in batches without calling on_event or counting them. */
+    const char *const *event_types;
     /* optional: called once after configuration, before serving */
     int (*init)(mr_service *svc, const mr_config *cfg, char *err, size_t errcap);
     /* optional: called once at the end */

@@ -278,22 +278,22 @@ static int export_ical(mr_call *call)
 }
 
 const mr_method mt_methods[] = {
-    {"ProposeMeeting", mt_method_propose},
-    {"Suggest", mt_method_suggest},
-    {"GetMeeting", get_meeting},
-    {"ListMeetings", list_meetings},
-    {"Transition", mt_method_transition},
-    {"Invite", mt_method_invite},
-    {"Rsvp", mt_method_rsvp},
-    {"CheckDeadlines", mt_method_check_deadlines},
-    {"SignIn", mt_method_sign_in},
-    {"Checklist", mt_method_checklist},
-    {"AttachDocument", mt_method_attach_document},
-    {"AddExpense", mt_method_add_expense},
-    {"Reimburse", mt_method_reimburse},
-    {"FollowUpDone", mt_method_follow_up_done},
-    {"ExportIcal", export_ical},
-    {"Evaluate", mt_method_evaluate},
+    {"ProposeMeeting", mt_method_propose, false},
+    {"Suggest", mt_method_suggest, true},
+    {"GetMeeting", get_meeting, true},
+    {"ListMeetings", list_meetings, true},
+    {"Transition", mt_method_transition, false},
+    {"Invite", mt_method_invite, false},
+    {"Rsvp", mt_method_rsvp, false},
+    {"CheckDeadlines", mt_method_check_deadlines, false},
+    {"SignIn", mt_method_sign_in, false},
+    {"Checklist", mt_method_checklist, false},
+    {"AttachDocument", mt_method_attach_document, false},
+    {"AddExpense", mt_method_add_expense, false},
+    {"Reimburse", mt_method_reimburse, false},
+    {"FollowUpDone", mt_method_follow_up_done, false},
+    {"ExportIcal", export_ical, true},
+    {"Evaluate", mt_method_evaluate, false},
 };
 const size_t mt_method_count = sizeof mt_methods / sizeof mt_methods[0];
 

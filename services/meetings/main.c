@@ -111,7 +111,10 @@ static int init(mr_service *svc, const mr_config *cfg, char *err, size_t errcap)
 
 int main(int argc, char **argv)
 {
-    static mr_service_def def = {.name = "meetings", .on_event = mt_on_event, .init = init, .fini = fini};
+    /* the types mt_on_event acts on; others are acknowledged in batches */
+    static const char *const handled[] = {"call_logged", "customer_regraded", NULL};
+    static mr_service_def def = {.name = "meetings", .on_event = mt_on_event, .event_types = handled,
+                                 .init = init, .fini = fini};
     def.methods = mt_methods;
     def.method_count = mt_method_count;
     return mr_service_main(&def, argc, argv);

@@ -40,10 +40,13 @@ static void fini(mr_service *svc)
 
 int main(int argc, char **argv)
 {
+    /* the types sched_on_event acts on; others are acknowledged in batches */
+    static const char *const handled[] = {"customer_regraded", "meeting_changed", "follow_up_due", NULL};
     mr_service_def def = {.name = "scheduling",
                           .methods = sched_methods,
                           .method_count = sched_method_count,
                           .on_event = sched_on_event,
+                          .event_types = handled,
                           .init = init,
                           .fini = fini};
     return mr_service_main(&def, argc, argv);

@@ -500,15 +500,15 @@ int sc_on_event(mr_event_call *call)
 /* ---- The table ---- */
 
 const mr_method sc_methods[] = {
-    {"ImportChunk", import_chunk},
-    {"UpdatePrescription", update_prescription},
-    {"Regrade", regrade},
-    {"SetAdoption", set_adoption},
-    {"GetCustomerGrades", get_customer_grades},
-    {"SegmentMatrix", segment_matrix},
-    {"GradeChanges", grade_changes},
-    {"HospitalGrades", sc_hospital_grades},
-    {"ListCustomers", sc_list_customers},
-    {"MonthlyPrescriptions", sc_monthly_prescriptions},
+    {"ImportChunk", import_chunk, false},
+    {"UpdatePrescription", update_prescription, false},
+    {"Regrade", regrade, false},
+    {"SetAdoption", set_adoption, false},
+    {"GetCustomerGrades", get_customer_grades, true},
+    {"SegmentMatrix", segment_matrix, true},
+    {"GradeChanges", grade_changes, true},
+    {"HospitalGrades", sc_hospital_grades, true},
+    {"ListCustomers", sc_list_customers, true},
+    {"MonthlyPrescriptions", sc_monthly_prescriptions, true},
 };
 const size_t sc_method_count = sizeof sc_methods / sizeof sc_methods[0];

@@ -59,7 +59,9 @@ static int init(mr_service *svc, const mr_config *cfg, char *err, size_t errcap)
 
 int main(int argc, char **argv)
 {
-    static mr_service_def def = {.name = "scoring", .on_event = sc_on_event, .init = init};
+    /* the type sc_on_event acts on; others are acknowledged in batches */
+    static const char *const handled[] = {"call_logged", NULL};
+    static mr_service_def def = {.name = "scoring", .on_event = sc_on_event, .event_types = handled, .init = init};
     def.methods = sc_methods;
     def.method_count = sc_method_count;
     return mr_service_main(&def, argc, argv);

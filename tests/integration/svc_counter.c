@@ -6,7 +6,11 @@
  * Methods (payload and reply are medrep.Probe):
  *   Increment  INCR {r}:counter, HINCRBY {r}:counter:by_id <request id> 1,
  *              and one Probe event, all in the request's atomic commit.
- *   Read       replies value = the counter.
+ *   Read       replies value = the counter; marked read-only.
+ *   ReadUnmarked the same, without the read-only mark (the shell looks
+ *              for a stored reply first).
+ *   ReadWrite  marked read-only but stages an INCR and a Probe event: the
+ *              shell must fail it INTERNAL and write nothing.
  *   Sleep      sleeps value milliseconds, then replies (slow handler).
  * Events: each Probe event handled adds HINCRBY {r}:sink:<name> <event id> 1,
  * so a test sees whether any event took effect twice. */
@@ -56,6 +60,21 @@ static int read_counter(mr_call *call)
     return mr_call_reply(call, &out.base);
 }
 
+/* Lies about being read-only: the shell must refuse its writes. */
+static int read_write(mr_call *call)
+{
+    char counter[128];
+    mr_key(counter, sizeof counter, call->region, "counter");
+    mr_tx_addv(call->tx, "INCR", counter, NULL);
+    Medrep__Event ev = MEDREP__EVENT__INIT;
+    Medrep__Probe probe = MEDREP__PROBE__INIT;
+    ev.body_case = MEDREP__EVENT__BODY_PROBE;
+    ev.probe = &probe;
+    if (mr_call_emit(call, &ev) != 0)
+        return call->code;
+    return read_counter(call);
+}
+
 static int sleep_ms(mr_call *call)
 {
     Medrep__Probe *in = mr_call_decode(call, &medrep__probe__descriptor);
@@ -81,9 +100,11 @@ static int on_event(mr_event_call *call)
 int main(int argc, char **argv)
 {
     static const mr_method methods[] = {
-        {"Increment", increment},
-        {"Read", read_counter},
-        {"Sleep", sleep_ms},
+        {"Increment", increment, false},
+        {"Read", read_counter, true},
+        {"ReadUnmarked", read_counter, false},
+        {"ReadWrite", read_write, true},
+        {"Sleep", sleep_ms, false},
     };
     const char *name = getenv("MEDREP_TEST_SERVICE");
     mr_service_def def = {.name = name && name[0] ? name : "counter",

@@ -3,12 +3,14 @@
  * reply; clear errors for unknown services, methods and regions, bad
  * payloads and passed deadlines; Status of one named instance; the
  * client's bound on requests in flight, and the broker's bound on what
- * one client may have outstanding. */
+ * one client may have outstanding; a read-only method answers without the
+ * stored-reply lookup, and one that tries to write fails INTERNAL. */
 // ctest-label: integration
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -85,6 +87,57 @@ static void test_clear_errors_change_nothing(void **state)
     assert_non_null(strstr(reply->status->message, "Probe"));
     medrep__reply__free_unpacked(reply, NULL);
     assert_int_equal(counter(), before);
+}
+
+/* Redis's count of GET commands so far (INFO commandstats). */
+static long long get_calls(void)
+{
+    mr_val *v = mr_store_cmd(store, "INFO commandstats");
+    const char *text = v ? mr_val_str(v, NULL) : NULL;
+    const char *at = text ? strstr(text, "cmdstat_get:calls=") : NULL;
+    long long n = at ? atoll(at + strlen("cmdstat_get:calls=")) : 0;
+    mr_val_free(&v);
+    return n;
+}
+
+/* Read (marked) does its own GET of the counter and nothing else;
+ * ReadUnmarked also pays the shell's GET of a stored reply. */
+static void test_read_only_skips_reply_lookup(void **state)
+{
+    (void)state;
+    enum { N = 20 };
+    long long g0 = get_calls();
+    for (int i = 0; i < N; i++)
+        assert_int_equal(h_call_code(client, "counter", "Read", "north", 0, NULL, NULL), MR_OK);
+    long long g1 = get_calls();
+    for (int i = 0; i < N; i++)
+        assert_int_equal(h_call_code(client, "counter", "ReadUnmarked", "north", 0, NULL, NULL), MR_OK);
+    long long g2 = get_calls();
+    assert_int_equal(g1 - g0, N);
+    assert_int_equal(g2 - g1, 2 * N);
+    /* a retried read reads again: nothing is stored for it */
+    bool replayed = true;
+    assert_int_equal(h_call_code(client, "counter", "Read", "north", 0, "ro-1", &replayed), MR_OK);
+    assert_false(replayed);
+    assert_int_equal(h_redis_int(store, "EXISTS %s", "{r:north}:reply:counter:ro-1"), 0);
+}
+
+static void test_read_only_write_fails_internal(void **state)
+{
+    (void)state;
+    assert_int_equal(h_call_code(client, "counter", "Increment", "north", 1, NULL, NULL), MR_OK);
+    long long before = counter();
+    long long events = h_redis_int(store, "XLEN %s", "{r:north}:events");
+    assert_true(events > 0);
+    bool replayed = true;
+    assert_int_equal(h_call_code(client, "counter", "ReadWrite", "north", 0, "ro-liar", &replayed),
+                     MR_INTERNAL);
+    assert_false(replayed);
+    assert_int_equal(counter(), before);
+    assert_int_equal(h_redis_int(store, "XLEN %s", "{r:north}:events"), events);
+    assert_int_equal(h_redis_int(store, "EXISTS %s", "{r:north}:reply:counter:ro-liar"), 0);
+    /* the service keeps serving */
+    assert_int_equal(h_call_code(client, "counter", "Read", "north", 0, NULL, NULL), MR_OK);
 }
 
 static void test_deadline_is_reported(void **state)
@@ -188,6 +241,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_retry_replays_stored_reply),
         cmocka_unit_test(test_clear_errors_change_nothing),
+        cmocka_unit_test(test_read_only_skips_reply_lookup),
+        cmocka_unit_test(test_read_only_write_fails_internal),
         cmocka_unit_test(test_deadline_is_reported),
         cmocka_unit_test(test_status_of_named_instance),
         cmocka_unit_test(test_client_bounds_requests_in_flight),
