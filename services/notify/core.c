@@ -391,6 +391,22 @@ int nt_delivery_id(char *buf, size_t cap, const char *reminder_id, int64_t due_m
     return n < 0 || (size_t)n >= cap ? -1 : n;
 }
 
+bool nt_channels_inbox_only(const char *list)
+{
+    bool inbox = false;
+    const char *p = list ? list : "";
+    while (*p) {
+        size_t n = strcspn(p, ", ");
+        if (n == 5 && strncmp(p, "inbox", 5) == 0)
+            inbox = true;
+        else if (n > 0)
+            return false;
+        p += n;
+        p += strspn(p, ", ");
+    }
+    return inbox;
+}
+
 int nt_shard_of(const char *reminder_id, int shards)
 {
     uint32_t h = 2166136261u;

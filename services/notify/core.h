@@ -130,6 +130,10 @@ void nt_local_date(const mr_tz *tz, int64_t t_ms, char *buf, size_t cap);
  * firing has the same id, so a receiver drops it. -1 if it does not fit. */
 int nt_delivery_id(char *buf, size_t cap, const char *reminder_id, int64_t due_ms);
 
+/* True when a comma/space list of channels names the inbox and nothing
+ * else ("inbox", "inbox,inbox"); false for "", "inbox,email", ... */
+bool nt_channels_inbox_only(const char *list);
+
 /* A shard number in [0, shards) for a reminder id (FNV-1a). */
 int nt_shard_of(const char *reminder_id, int shards);
 

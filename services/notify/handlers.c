@@ -656,6 +656,8 @@ static int set_preferences(mr_call *call)
         ok = false, mr_call_fail(call, MR_INVALID_ARGUMENT, "digest must be HH:MM, HH:MM:SS or off");
     if (ok) {
         nt_key(key, sizeof key, call->region, "pref:%s", q->person_id);
+        /* pending direct reminders check v: they take the generic path now */
+        mr_tx_addv(call->tx, "HINCRBY", key, "v", "1", NULL);
         if (q->timezone)
             mr_tx_addv(call->tx, "HSET", key, "tz", q->timezone, NULL);
         if (q->quiet_hours)
@@ -684,10 +686,10 @@ static int set_preferences(mr_call *call)
 }
 
 const mr_method nt_methods[] = {
-    {"ScheduleReminder", schedule_reminder}, {"ScheduleReminders", schedule_reminders},
-    {"CancelReminders", cancel_reminders},
-    {"MoveReminders", move_reminders},       {"ListReminders", list_reminders},
-    {"InboxList", inbox_list},               {"InboxMarkRead", inbox_mark_read},
-    {"SetPreferences", set_preferences},
+    {"ScheduleReminder", schedule_reminder, false}, {"ScheduleReminders", schedule_reminders, false},
+    {"CancelReminders", cancel_reminders, false},
+    {"MoveReminders", move_reminders, false},       {"ListReminders", list_reminders, true},
+    {"InboxList", inbox_list, true},                {"InboxMarkRead", inbox_mark_read, false},
+    {"SetPreferences", set_preferences, false},
 };
 const size_t nt_method_count = sizeof nt_methods / sizeof nt_methods[0];

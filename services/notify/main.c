@@ -16,7 +16,8 @@
  *   webhook_timeout_ms (3000), smtp_url, smtp_from, smtp_domain,
  *   smtp_timeout_ms (5000), channel_attempts (5), retry_base_ms (1000),
  *   retry_max_ms (300000), inbox_max_items (1000, 0: no cap),
- *   inbox_max_age_s (90 days, 0: no limit); rules in [notify.rule.<name>] (see core.c). */
+ *   inbox_max_age_s (90 days, 0: no limit), direct_inbox (true: inbox-only
+ *   reminders are delivered by the mover itself, direct.c); rules in [notify.rule.<name>] (see core.c). */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,6 +184,14 @@ static int load_channels(nt_state *st, nt_region *reg, char *err, size_t errcap)
     }
     const char *allow = mr_config_scoped(st->cfg, "notify", "webhook_allow_private", scopes);
     reg->webhook_allow_private = allow && (!strcmp(allow, "true") || !strcmp(allow, "yes") || !strcmp(allow, "1"));
+    const char *direct = mr_config_scoped(st->cfg, "notify", "direct_inbox", scopes);
+    reg->direct_inbox = !direct || !strcmp(direct, "true") || !strcmp(direct, "yes") || !strcmp(direct, "1");
+    if (direct && !reg->direct_inbox && strcmp(direct, "false") && strcmp(direct, "no") && strcmp(direct, "0")) {
+        snprintf(err, errcap, "[notify] direct_inbox: '%s' is not true or false", direct);
+        return -1;
+    }
+    nt_direct_tag(mr_config_scoped(st->cfg, "notify", "channels", scopes), reg->direct_inbox, reg->direct_tag,
+                  sizeof reg->direct_tag);
     const char *nums[] = {"webhook_timeout_ms", "smtp_timeout_ms", "channel_attempts", "retry_base_ms",
                           "retry_max_ms", "inbox_max_items", "inbox_max_age_s"};
     long long defs[] = {3000, 5000, 5, 1000, 300000, 1000, 90 * 86400}, mins[] = {100, 100, 1, 10, 10, 0, 0},
@@ -272,8 +281,13 @@ static void notify_fini(mr_service *svc)
 
 int main(int argc, char **argv)
 {
+    /* the types on_event.c reacts to: the rest (its own reminder_delivered
+     * above all) are acknowledged in batches, unread by the handler */
+    static const char *const types[] = {"meeting_changed", "follow_up_due", "call_logged", "call_planned",
+                                        "call_cancelled", "plan_due", "coverage_behind_pace",
+                                        "customer_regraded", NULL};
     static mr_service_def def = {.name = "notify", .on_event = nt_on_event, .init = notify_init,
-                                 .fini = notify_fini};
+                                 .fini = notify_fini, .event_types = types};
     def.methods = nt_methods;
     def.method_count = nt_method_count;
     return mr_service_main(&def, argc, argv);

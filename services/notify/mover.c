@@ -4,7 +4,8 @@
  * at shutdown). One atomic script takes "now" from Redis's own clock (so
  * the hosts' clocks do not matter), checks the leases, and moves every
  * reminder due by then from the due sets of the shards held into their
- * ready streams. Then the mover sleeps until the next due time (capped by
+ * ready streams, or, for an inbox-only reminder (direct.c), straight into
+ * the person's inbox, with its event, in the same atomic step. Then the mover sleeps until the next due time (capped by
  * max_sleep_ms), blocked on the shards' wake lists, which scheduling
  * pushes to when a reminder lands before the current head; the last
  * wake_precise_ms of a sleep are slept locally, since Redis times out a
@@ -15,20 +16,108 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "events.h"
+#include "inbox_lua.h"
 #include "log.h"
 #include "notify.h"
 #include "worker.h"
 
 /* KEYS: per shard held, its due set, ready stream, lease and outside
- * stream (where the tries of outside channels, "<id>#<channel>", go). ARGV: this
- * instance, the most to move per shard. Returns {now, next head or -1,
- * then per shard the count moved or -1 (the lease is not ours)}. Writes
- * nothing when nothing is due, so an idle pass costs no AOF write. */
+ * stream (where the tries of outside channels, "<id>#<channel>", go). ARGV:
+ * this instance, the most to move per shard, the region's key prefix
+ * ("{r:<region>}:notify:"), the events stream, its maxlen (0 none), the
+ * region's direct tag ("" off), the inbox's max items (0 none) and max age
+ * in ms (0 none), the region and this instance (the event's source). The
+ * inbox item (medrep.InboxItem) and the event (medrep.Event with its
+ * ReminderDelivered, event id "dlv:<delivery id>") are packed here, in
+ * protobuf's wire format, from the reminder's fields and Redis's time.
+ * A due reminder that direct.c marked inbox-only (and whose
+ * person's preferences and region's defaults have not changed since, the
+ * stored v) is delivered here: the inbox item, its unread mark and the
+ * ReminderDelivered event written, the reminder removed, in this same
+ * atomic step, so it can neither be lost nor repeated (a delivery id
+ * already in the inbox is not delivered again). Writes that may meet a
+ * key of the wrong type run under pcall and are undone on failure; the
+ * reminder then goes the generic way. Everything else goes to the ready
+ * stream. Returns {now, next head or -1, then per shard the count moved
+ * or -1 (the lease is not ours)}. Writes nothing when nothing is due, so
+ * an idle pass costs no AOF write. */
 static mr_script move_script = {
     .name = "notify_move_all",
     .source =
+        TRIM_LUA
+        "local function varint(n)\n"
+        "  if n < 128 then return string.char(n) end\n"
+        "  local s = {}\n"
+        "  repeat\n"
+        "    local b = n % 128\n"
+        "    n = (n - b) / 128\n"
+        "    if n > 0 then b = b + 128 end\n"
+        "    s[#s + 1] = string.char(b)\n"
+        "  until n == 0\n"
+        "  return table.concat(s)\n"
+        "end\n"
+        "local function ld(tag, s) return tag .. varint(#s) .. s end\n"
+        "local T1, T2, T3, T4 = string.char(10), string.char(18), string.char(26), string.char(34)\n"
+        "local INBOX = ld(T4, 'inbox')\n"
         "local t = redis.call('TIME')\n"
         "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+        "local pre, evkey, maxlen, tag = ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6]\n"
+        "local maxn, maxage = tonumber(ARGV[7]), tonumber(ARGV[8])\n"
+        "local ev_mid = ld(T2, ARGV[9]) .. string.char(24) .. varint(now) .. ld(T4, ARGV[10])\n"
+        "local item_at = string.char(48) .. varint(now)\n"
+        "local et = redis.call('TYPE', evkey).ok\n"
+        "local direct = tag ~= '' and (et == 'none' or et == 'stream')\n"
+        "local vers, touched = {}, {}\n"
+        "local function version(p)\n"
+        "  local v = vers[p]\n"
+        "  if v == nil then\n"
+        "    v = redis.pcall('HGET', pre .. 'pref:' .. p, 'v')\n"
+        "    if type(v) ~= 'string' then v = v == false and '0' or '?' end\n"
+        "    vers[p] = v\n"
+        "  end\n"
+        "  return v\n"
+        "end\n"
+        "local function item_of(did, r)\n"
+        "  return ld(T1, did) .. ld(T2, r[3] or '') .. ld(T3, r[4] or '') .. ld(T4, r[5] or '') ..\n"
+        "    string.char(40) .. varint(tonumber(r[6])) .. item_at\n"
+        "end\n"
+        "local function event_of(m, did, p)\n"
+        "  local body = ld(T1, m) .. ld(T2, did) .. ld(T3, p) .. INBOX\n"
+        "  return ld(T1, 'dlv:' .. did) .. ev_mid .. string.char(146, 1) .. varint(#body) .. body\n"
+        "end\n"
+        "local function deliver(m)\n"
+        "  local rkey = pre .. 'rem:' .. m\n"
+        "  local r = redis.pcall('HMGET', rkey, 'v', 'p', 'k', 't', 'b', 'due', 's')\n"
+        "  if type(r) ~= 'table' or r.err or not r[1] or not r[2] or not tonumber(r[6]) then return false end\n"
+        "  local p, did = r[2], m .. '@' .. r[6]\n"
+        "  if r[1] ~= version(p) .. '/' .. tag then return false end\n"
+        "  local inbox = pre .. 'inbox:' .. p\n"
+        "  local added = redis.pcall('ZADD', inbox, 'NX', now, did)\n"
+        "  if type(added) ~= 'number' then return false end\n"
+        "  if added == 1 then\n"
+        "    local items, unread = pre .. 'inboxitems:' .. p, pre .. 'inboxunread:' .. p\n"
+        "    if type(redis.pcall('HSET', items, did, item_of(did, r))) ~= 'number' then\n"
+        "      redis.call('ZREM', inbox, did)\n"
+        "      return false\n"
+        "    end\n"
+        "    if type(redis.pcall('SADD', unread, did)) ~= 'number' then\n"
+        "      redis.call('HDEL', items, did)\n"
+        "      redis.call('ZREM', inbox, did)\n"
+        "      return false\n"
+        "    end\n"
+        "    if maxlen > 0 then\n"
+        "      redis.call('XADD', evkey, 'MAXLEN', '~', maxlen, '*', 'type', 'reminder_delivered', 'ev', event_of(m, did, p))\n"
+        "    else\n"
+        "      redis.call('XADD', evkey, '*', 'type', 'reminder_delivered', 'ev', event_of(m, did, p))\n"
+        "    end\n"
+        "    touched[inbox] = {items, unread}\n"
+        "  end\n"
+        "  redis.call('DEL', rkey)\n"
+        "  redis.pcall('SREM', pre .. 'person:' .. p, m)\n"
+        "  if r[7] and r[7] ~= '' then redis.pcall('SREM', pre .. 'subj:' .. r[7], m) end\n"
+        "  return true\n"
+        "end\n"
         "local out, h = {now, -1}, -1\n"
         "for k = 1, #KEYS, 4 do\n"
         "  if redis.call('GET', KEYS[k + 2]) ~= ARGV[1] then\n"
@@ -36,14 +125,21 @@ static mr_script move_script = {
         "  else\n"
         "    local due = redis.call('ZRANGEBYSCORE', KEYS[k], '-inf', now, 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))\n"
         "    for i = 1, #due, 2 do\n"
-        "      local to = string.find(due[i], '#', 1, true) and KEYS[k + 3] or KEYS[k + 1]\n"
-        "      redis.call('XADD', to, '*', 'm', due[i], 'due', due[i + 1], 'at', now)\n"
+        "      if string.find(due[i], '#', 1, true) then\n"
+        "        redis.call('XADD', KEYS[k + 3], '*', 'm', due[i], 'due', due[i + 1], 'at', now)\n"
+        "      elseif not (direct and deliver(due[i])) then\n"
+        "        redis.call('XADD', KEYS[k + 1], '*', 'm', due[i], 'due', due[i + 1], 'at', now)\n"
+        "      end\n"
         "    end\n"
         "    if #due > 0 then redis.call('ZREMRANGEBYRANK', KEYS[k], 0, #due / 2 - 1) end\n"
         "    local head = redis.call('ZRANGE', KEYS[k], 0, 0, 'WITHSCORES')\n"
         "    if head[2] and (h < 0 or tonumber(head[2]) < h) then h = tonumber(head[2]) end\n"
         "    out[#out + 1] = #due / 2\n"
         "  end\n"
+        "end\n"
+        "if maxn > 0 or maxage > 0 then\n"
+        "  local cutoff = maxage > 0 and string.format('%.0f', now - maxage) or '0'\n"
+        "  for inbox, x in pairs(touched) do trim(x[1], inbox, x[2], maxn, cutoff) end\n"
         "end\n"
         "out[2] = h\n"
         "return out\n"};
@@ -94,7 +190,7 @@ static int move_due(nt_worker *w, bool *held, int64_t *now_ms, int64_t *head_ms)
 {
     static const char *kinds[] = {"sh:%d:due", "sh:%d:ready", "sh:%d:lease", "sh:%d:out"};
     char keys[4 * NT_MAX_SHARDS][128], batch[16];
-    const char *args[4 * NT_MAX_SHARDS + 2];
+    const char *args[4 * NT_MAX_SHARDS + 10];
     int shard_of[NT_MAX_SHARDS], n = 0, nkeys = 0;
     for (int k = 0; k < w->st->set.shards; k++) {
         if (!held[k])
@@ -108,10 +204,20 @@ static int move_due(nt_worker *w, bool *held, int64_t *now_ms, int64_t *head_ms)
     *head_ms = -1;
     if (n == 0)
         return 0;
+    char prefix[128], events[128], maxlen[24], maxn[24], maxage[24];
+    const nt_region *reg = nt_region_find(w->st, w->region);
     snprintf(batch, sizeof batch, "%d", w->st->set.move_batch);
-    args[nkeys] = w->instance;
-    args[nkeys + 1] = batch;
-    mr_val *v = mr_store_eval(w->store, &move_script, nkeys, nkeys + 2, args, NULL);
+    nt_key(prefix, sizeof prefix, w->region, "%s", "");
+    mr_events_stream_key(events, sizeof events, w->region);
+    snprintf(maxlen, sizeof maxlen, "%lld", w->st->set.events_maxlen);
+    snprintf(maxn, sizeof maxn, "%d", reg ? reg->inbox_max_items : 0);
+    snprintf(maxage, sizeof maxage, "%lld", reg ? reg->inbox_max_age_ms : 0);
+    const char *tail[] = {w->instance, batch, prefix, events, maxlen,
+                          reg && reg->direct_inbox ? reg->direct_tag : "", maxn, maxage, w->region,
+                          w->instance};
+    for (int i = 0; i < 10; i++)
+        args[nkeys + i] = tail[i];
+    mr_val *v = mr_store_eval(w->store, &move_script, nkeys, nkeys + 10, args, NULL);
     int most = -1;
     if (!mr_val_is_error(v) && mr_val_count(v) == (size_t)n + 2) {
         *now_ms = mr_val_int(mr_val_at(v, 0));

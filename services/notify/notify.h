@@ -6,7 +6,9 @@
  *
  * Redis layout of a region (every key under the region's hash tag
  * "{r:<region>}:notify:"):
- *   rem:<id>            hash: p person, k kind, t title, b body, due, u urgent, s subject
+ *   rem:<id>            hash: p person, k kind, t title, b body, due, u urgent, s subject;
+ *                       for a direct (inbox-only) reminder also v "<pref v>/<tag>"
+ *                       (direct.c: the mover delivers it itself)
  *   sh:<n>:due          sorted set of reminder ids by due time (ms), shard n
  *   sh:<n>:ready        stream of fired reminders (m id, due, at fire time) read by
  *                       the consumer group "senders"
@@ -20,7 +22,8 @@
  *   subj:<subject>      set of reminder ids of a subject (a meeting, ...)
  *   person:<p>          set of a person's pending reminder ids
  *   pref:<p>            hash: tz, quiet, ch:<kind> / ch:* channels, webhook, email,
- *                       webhook_off (why it was disabled), digest (HH:MM)
+ *                       webhook_off (why it was disabled), digest (HH:MM),
+ *                       v (a version bumped by every SetPreferences)
  *   digest:<p>          hash: delivery id -> "kind<TAB>title" waiting for the digest
  *   retry:<id>#<ch>     hash: a delivery waiting for its next try on a channel;
  *                       "<id>#<ch>" sits in the due set like a reminder
@@ -29,7 +32,10 @@
  *   inboxunread:<p>     set of unread delivery ids
  * Every key is "<kind>:<id>" with a kind word of its own first, so ids
  * (which may hold ':') cannot make two kinds of key meet.
- *   sent:<delivery id>  set once a delivery is done (with the ack, atomically)
+ *   sent:<delivery id>  set once a delivery is done (with the ack, atomically);
+ *                       a direct delivery needs none: the reminder goes in the
+ *                       same script, and an id already in the inbox is not
+ *                       delivered again
  *   sent:<did>:<ch>     set once an outside channel accepted the delivery
  *   dead                stream of dead-lettered entries with their reason */
 #ifndef MEDREP_NOTIFY_H
@@ -86,6 +92,10 @@ typedef struct {
     /* inbox retention: items kept per person (0: no cap), age (0: none) */
     int inbox_max_items;
     long long inbox_max_age_ms;
+    /* direct inbox delivery by the mover ([notify] direct_inbox) and the
+     * tag of the region's defaults it was decided under (direct.c) */
+    bool direct_inbox;
+    char direct_tag[24];
     nt_rule rules[NT_MAX_RULES];
     int rule_count;
 } nt_region;
@@ -131,6 +141,7 @@ typedef struct {
     char email[256];                /* address, "" none */
     char webhook_off[64];           /* why the webhook was disabled, "" if not */
     int digest_second;              /* local second of the day of the daily digest, -1 none */
+    char version[24];               /* pref field v: bumped by every preference change, "0" none */
 } nt_person;
 
 /* Reads the person's preferences (falling back to the region's). 0 or -1
@@ -153,6 +164,16 @@ int nt_stage_cancel(nt_state *st, mr_store *store, mr_tx *tx, const char *region
 /* Reminder ids of a subject (SMEMBERS). Count or -1; caller frees with mr_md-like loop. */
 long nt_subject_ids(mr_store *store, const char *region, const char *subject, char ***ids);
 void nt_free_ids(char **ids, long count);
+
+/* ---- direct.c ---- */
+/* The tag of a region's defaults that decide an inbox-only delivery. */
+void nt_direct_tag(const char *default_channels, bool direct, char *buf, size_t cap);
+/* Stages, for a reminder that fires at at_ms into the inbox alone (the
+ * person's channels, no digest, direct delivery on), the fields with which
+ * the mover delivers it itself (HSET on rem_key). 1 staged, 0 not
+ * eligible, -1 failed. */
+int nt_stage_direct(nt_state *st, mr_tx *tx, const char *region, const char *rem_key,
+                    const nt_reminder *r, const nt_person *who, int64_t at_ms);
 
 /* ---- timers.c ---- */
 /* Starts the mover and the sender of every region. 0 or -1. */

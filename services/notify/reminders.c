@@ -35,8 +35,8 @@ int nt_person_append(mr_store *store, const char *region, const char *person, co
     snprintf(field, sizeof field, "ch:%s", kind ? kind : "*");
     if (nt_key(key, sizeof key, region, "pref:%s", person) < 0)
         return -1;
-    const char *argv[] = {"HMGET", key, "tz", "quiet", field, "ch:*", "webhook", "email", "webhook_off", "digest"};
-    return mr_store_append(store, 10, argv, NULL);
+    const char *argv[] = {"HMGET", key, "tz", "quiet", field, "ch:*", "webhook", "email", "webhook_off", "digest", "v"};
+    return mr_store_append(store, 11, argv, NULL);
 }
 
 /* Fills out from the HMGET reply v, with the region's defaults. */
@@ -47,8 +47,11 @@ int nt_person_parse(nt_state *st, const char *region, const mr_val *v, nt_person
     snprintf(scope, sizeof scope, "region:%s", region);
     const char *scopes[] = {scope, NULL};
     char digest[16];
-    if (mr_val_is_error(v) || mr_val_count(v) != 8)
+    if (mr_val_is_error(v) || mr_val_count(v) != 9)
         return -1;
+    field_at(v, 8, out->version, sizeof out->version);
+    if (!out->version[0])
+        snprintf(out->version, sizeof out->version, "0");
     field_at(v, 7, digest, sizeof digest);
     if (!digest[0] || nt_parse_clock(digest, &out->digest_second) != 0)
         out->digest_second = -1;
@@ -177,6 +180,8 @@ static int stage_one(nt_state *st, mr_tx *tx, const char *region, const nt_remin
     rc |= mr_tx_addv(tx, "HSET", rkey, "p", r->person, "k", r->kind, "t", r->title ? r->title : "",
                      "b", r->body ? r->body : "", "due", due, "u", r->urgent ? "1" : "0", "s",
                      subject, NULL);
+    if (nt_stage_direct(st, tx, region, rkey, r, &pf->who, at) < 0)
+        rc = -1;
     rc |= mr_tx_addv(tx, "ZADD", zkey, due, r->id, NULL);
     nt_key(key, sizeof key, region, "person:%s", r->person);
     rc |= mr_tx_addv(tx, "SADD", key, r->id, NULL);

@@ -15,6 +15,9 @@
  *      time, p50/p99/max;
  *   4. peak memory: Redis's used_memory_peak and the notify processes'
  *      peak RSS;
+ *   5. where Redis's time went while firing (INFO commandstats per
+ *      reminder) and what Redis did that pauses deliveries (AOF rewrites,
+ *      fork time, the latency monitor's worst events);
  * and beside them, in the same run, redis-benchmark's rate for the commands
  * the scripts use (ZADD, XADD, HSET, SADD, pipelined 16 deep).
  * Prints "bench.notify.<name> <value> <unit>" lines; nothing is asserted.
@@ -221,6 +224,92 @@ static double redis_info_number(mr_store *store, const char *field)
     return value;
 }
 
+/* The number after "field:" in an INFO section's text, or 0. */
+static double info_number(mr_store *store, const char *section, const char *field)
+{
+    mr_val *v = mr_store_cmd(store, "INFO %s", section);
+    const char *text = mr_val_str(v, NULL), *at = text ? strstr(text, field) : NULL;
+    double value = at ? atof(at + strlen(field) + 1) : 0;
+    mr_val_free(&v);
+    return value;
+}
+
+/* Where Redis's time went since the last CONFIG RESETSTAT: the commands
+ * with the most microseconds in all (scripts' inner calls included), per
+ * reminder. */
+static void print_commandstats(mr_store *store, long reminders)
+{
+    mr_val *v = mr_store_cmd(store, "INFO commandstats");
+    const char *text = mr_val_str(v, NULL);
+    struct { char name[48]; double usec, calls; } top[64];
+    int n = 0;
+    for (const char *p = text ? strstr(text, "cmdstat_") : NULL; p && n < 64; p = strstr(p + 1, "cmdstat_")) {
+        const char *calls = strstr(p, "calls="), *usec = strstr(p, "usec=");
+        size_t len = strcspn(p + 8, ":");
+        if (!calls || !usec || len >= sizeof top[0].name)
+            break;
+        snprintf(top[n].name, sizeof top[n].name, "%.*s", (int)len, p + 8);
+        top[n].calls = atof(calls + 6), top[n].usec = atof(usec + 5);
+        n++;
+    }
+    mr_val_free(&v);
+    double all = 0;
+    for (int i = 0; i < n; i++)
+        all += strcmp(top[i].name, "evalsha") && strcmp(top[i].name, "eval") ? top[i].usec : 0;
+    for (int k = 0; k < 8 && n > 0; k++) {
+        int best = 0;
+        for (int i = 1; i < n; i++)
+            best = top[i].usec > top[best].usec ? i : best;
+        if (top[best].usec <= 0)
+            break;
+        printf("bench.notify.redis_cmd.%s %.2f us/reminder (%.2f calls/reminder)\n", top[best].name,
+               top[best].usec / (double)reminders, top[best].calls / (double)reminders);
+        top[best].usec = -1;
+    }
+    printf("bench.notify.redis_cmd_inner_total %.2f us/reminder (commands, scripts' inner calls included, "
+           "script overhead not)\n", all / (double)reminders);
+    fflush(stdout);
+}
+
+/* What Redis itself did that delays deliveries: AOF rewrites and RDB saves
+ * (each a fork) and the latency monitor's worst events. */
+static void print_redis_pauses(mr_store *store)
+{
+    figure("redis_aof_rewrites", info_number(store, "persistence", "aof_rewrites"), "rewrites");
+    figure("redis_rdb_saves", info_number(store, "persistence", "rdb_saves"), "saves");
+    figure("redis_latest_fork", info_number(store, "stats", "latest_fork_usec") / 1000.0, "ms");
+    figure("redis_aof_delayed_fsync", info_number(store, "persistence", "aof_delayed_fsync"), "times");
+    /* the slowest commands themselves (over 100 ms; of the newest 128), with
+     * their first arguments (EVALSHA <sha> 1: a request's commit; with 4
+     * keys per shard: a mover's script) */
+    mr_val *slow = mr_store_cmd(store, "SLOWLOG GET 128");
+    bool shown[128] = {false};
+    for (size_t k = 0; k < 4 && k < mr_val_count(slow); k++) {
+        size_t i = 0;
+        long long most = -1;
+        for (size_t j = 0; j < mr_val_count(slow) && j < 128; j++)
+            if (!shown[j] && mr_val_int(mr_val_at(mr_val_at(slow, j), 2)) > most)
+                most = mr_val_int(mr_val_at(mr_val_at(slow, j), 2)), i = j;
+        shown[i] = true;
+        const mr_val *e = mr_val_at(slow, i), *args = mr_val_at(e, 3);
+        char what[160] = "";
+        for (size_t a = 0; a < mr_val_count(args) && a < 3; a++) {
+            const char *arg = mr_val_str(mr_val_at(args, a), NULL);
+            snprintf(what + strlen(what), sizeof what - strlen(what), "%s%.40s", a ? " " : "", arg ? arg : "?");
+        }
+        printf("bench.notify.redis_slowlog %.0f ms %s\n", (double)mr_val_int(mr_val_at(e, 2)) / 1000.0, what);
+    }
+    mr_val_free(&slow);
+    mr_val *v = mr_store_cmd(store, "LATENCY LATEST");
+    for (size_t i = 0; i < mr_val_count(v); i++) {
+        const mr_val *e = mr_val_at(v, i);
+        printf("bench.notify.redis_latency_max.%s %lld ms\n", mr_val_str(mr_val_at(e, 0), NULL),
+               mr_val_int(mr_val_at(e, 3)));
+    }
+    mr_val_free(&v);
+    fflush(stdout);
+}
+
 /* redis-benchmark's mean rate for one command line, pipelined 16 deep. */
 static double redis_rate(const char *command_line)
 {
@@ -275,6 +364,8 @@ static void run_backlog(const bench_opts *o, mr_client *c, mr_store *store)
     schedule_range(c, o, "b", o->reminders, mr_now_ms(), 2000);
     double secs = (double)(mr_mono_ms() - t0) / 1000.0;
     figure("schedule_rate", (double)o->reminders / secs, "reminders/s");
+    mr_val *reset = mr_store_cmd(store, "CONFIG RESETSTAT");
+    mr_val_free(&reset);
     int64_t fire0 = mr_now_ms();
     for (int i = 0; i < o->instances; i++) {
         char name[32];
@@ -290,6 +381,7 @@ static void run_backlog(const bench_opts *o, mr_client *c, mr_store *store)
     figure("fire_rate_saturated", (double)o->reminders * 1000.0 / (double)(t.last_ms - t.first_ms + 1), "reminders/s");
     figure("fire_rate_from_start", (double)o->reminders * 1000.0 / (double)(t.last_ms - fire0 + 1), "reminders/s");
     report_loss(&t, "backlog");
+    print_commandstats(store, o->reminders);
     free(t.seen);
     free(t.lateness);
 }
@@ -329,7 +421,7 @@ int main(int argc, char **argv)
     parse_opts(argc, argv, &o);
     const char *regions[] = {"north", NULL};
     if (h_stack_start(&stack, 1, regions,
-                      "[notify]\nshards = 4\nmove_batch = 5000\nread_batch = 1000\nevents_maxlen = 0\n"
+                      "[notify]\nshards = 4\nmove_batch = 1000\nread_batch = 1000\nevents_maxlen = 0\n"
                       "batch_max = 5000\nclaim_min_idle_ms = 60000\n") != 0)
         fail("cannot start the stack");
     start_notify("notify-api", false);
@@ -342,11 +434,19 @@ int main(int argc, char **argv)
     if (mr_val_is_error(set))
         fail("cannot set appendfsync");
     mr_val_free(&set);
+    set = mr_store_cmd(store, "CONFIG SET latency-monitor-threshold 10");
+    mr_val_free(&set);
+    set = mr_store_cmd(store, "CONFIG SET slowlog-log-slower-than 100000");
+    mr_val_free(&set);
+    set = mr_store_cmd(store, "SLOWLOG RESET");
+    mr_val_free(&set);
     printf("bench.notify.redis_appendfsync %s setting\n", fsync);
+    printf("bench.notify.redis_servers 1 (common/store routes a region to one server; no per-shard routing)\n");
     printf("bench.notify.reminders %ld reminders (%ld people, %d timer instances)\n", o.reminders,
            o.people, o.instances);
     run_backlog(&o, c, store);
     run_steady(&o, c, store);
+    print_redis_pauses(store);
     figure("redis_used_memory_peak", redis_info_number(store, "used_memory_peak") / 1048576.0, "MB");
     long rss = 0;
     for (int i = 0; i < stack.proc_count; i++)

@@ -271,6 +271,20 @@ static void test_ids(void **state)
     assert_int_equal(nt_shard_of("x", 1), 0);
 }
 
+/* Which channel lists let a reminder be delivered by the mover itself. */
+static void test_inbox_only(void **state)
+{
+    (void)state;
+    assert_true(nt_channels_inbox_only("inbox"));
+    assert_true(nt_channels_inbox_only(" inbox, inbox "));
+    assert_false(nt_channels_inbox_only(""));
+    assert_false(nt_channels_inbox_only(NULL));
+    assert_false(nt_channels_inbox_only("inbox,email"));
+    assert_false(nt_channels_inbox_only("webhook"));
+    assert_false(nt_channels_inbox_only("inboxes"));
+    assert_false(nt_channels_inbox_only("inbo"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -278,6 +292,7 @@ int main(void)
         cmocka_unit_test(test_rule_load),    cmocka_unit_test(test_default_rules),
         cmocka_unit_test(test_rule_times),   cmocka_unit_test(test_dst),
         cmocka_unit_test(test_quiet_hours),  cmocka_unit_test(test_ids),
+        cmocka_unit_test(test_inbox_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,29 @@
+/* inbox_lua.h: Lua shared by the scripts that write inboxes (the sender's
+ * fast path, inbox_fast.c, and the mover's direct delivery, mover.c):
+ * trimming an inbox to the region's retention. */
+#ifndef MEDREP_NOTIFY_INBOX_LUA_H
+#define MEDREP_NOTIFY_INBOX_LUA_H
+
+/* Removes from one inbox what is older than the cutoff score (ms, "0":
+ * none) and what is beyond the newest max items ("0": no cap). */
+#define TRIM_LUA                                                                   \
+    "local function unlink(items, inbox, unread, old)\n"                           \
+    "  for i = 1, #old, 1000 do\n"                                                 \
+    "    local j = math.min(i + 999, #old)\n"                                      \
+    "    redis.call('ZREM', inbox, unpack(old, i, j))\n"                           \
+    "    redis.call('HDEL', items, unpack(old, i, j))\n"                           \
+    "    redis.call('SREM', unread, unpack(old, i, j))\n"                          \
+    "  end\n"                                                                      \
+    "end\n"                                                                        \
+    "local function trim(items, inbox, unread, maxn, cutoff)\n"                    \
+    "  if tonumber(cutoff) > 0 then\n"                                             \
+    "    unlink(items, inbox, unread,\n"                                           \
+    "      redis.call('ZRANGEBYSCORE', inbox, '-inf', '(' .. cutoff, 'LIMIT', 0, 10000))\n" \
+    "  end\n"                                                                      \
+    "  if maxn > 0 then\n"                                                         \
+    "    local n = redis.call('ZCARD', inbox)\n"                                   \
+    "    if n > maxn then unlink(items, inbox, unread, redis.call('ZRANGE', inbox, 0, n - maxn - 1)) end\n" \
+    "  end\n"                                                                      \
+    "end\n"
+
+#endif

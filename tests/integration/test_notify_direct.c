@@ -1,0 +1,229 @@
+/* test_notify_direct.c: inbox-only reminders delivered by the mover
+ * itself (services/notify/direct.c, mover.c) on a real stack: the inbox
+ * item and the ReminderDelivered event it packs in Lua read back as the
+ * C path would write them (every field; unread count; mark read); the
+ * reminder is gone with the delivery; a preference change after
+ * scheduling takes effect (the reminder goes the generic way, through the
+ * sender); the same delivery id scheduled again after its delivery is not
+ * delivered twice; and notify's own event consumer acknowledges its
+ * reminder_delivered events without counting or handling them. */
+// ctest-label: integration
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "calls.h"
+#include "notify_testlib.h"
+
+static h_stack stack;
+static mr_client *client;
+static mr_store *store;
+
+static int setup(void **state)
+{
+    (void)state;
+    const char *regions[] = {"north", NULL};
+    if (h_stack_start(&stack, 1, regions, NT_TEST_CONFIG) != 0 ||
+        h_stack_start_service(&stack, "notify", "notify-d", NULL) < 0 ||
+        h_stack_wait_workers(&stack, "notify", 1, 10000) != 0)
+        return -1;
+    client = h_stack_client(&stack, 8, 2000);
+    store = h_stack_store(&stack, 0);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    mr_client_free(&client);
+    mr_store_free(&store);
+    return h_stack_stop(&stack) == 0 ? 0 : -1;
+}
+
+/* What the ReminderDelivered events of one reminder said. */
+typedef struct {
+    int count;
+    char event_id[160], source[128], delivery_id[160], recipient[64], channel[16];
+    int64_t occurred_ms;
+} seen_event;
+
+static void copy(char *dst, size_t cap, const char *src)
+{
+    snprintf(dst, cap, "%s", src ? src : "(null)");
+}
+
+/* Reads every event of the north stream and records those of reminder rid. */
+static seen_event events_of(const char *rid)
+{
+    seen_event out = {0};
+    mr_val *v = mr_store_cmd(store, "XRANGE {r:north}:events - +");
+    for (size_t i = 0; i < mr_val_count(v); i++) {
+        const mr_val *fields = mr_val_at(mr_val_at(v, i), 1);
+        for (size_t f = 0; f + 1 < mr_val_count(fields); f += 2) {
+            size_t len;
+            const char *data = mr_val_str(mr_val_at(fields, f + 1), &len);
+            if (strcmp(mr_val_str(mr_val_at(fields, f), NULL), "ev") != 0)
+                continue;
+            Medrep__Event *ev = medrep__event__unpack(NULL, len, (const uint8_t *)data);
+            assert_non_null(ev);
+            const Medrep__ReminderDelivered *d = ev->reminder_delivered;
+            if (ev->body_case == MEDREP__EVENT__BODY_REMINDER_DELIVERED && d->reminder_id &&
+                strcmp(d->reminder_id, rid) == 0) {
+                out.count++;
+                copy(out.event_id, sizeof out.event_id, ev->event_id);
+                copy(out.source, sizeof out.source, ev->source);
+                copy(out.delivery_id, sizeof out.delivery_id, d->delivery_id);
+                copy(out.recipient, sizeof out.recipient, d->recipient_id);
+                copy(out.channel, sizeof out.channel, d->channel);
+                assert_string_equal(ev->region, "north");
+                assert_true(ev->has_occurred_ms);
+                out.occurred_ms = ev->occurred_ms;
+            }
+            medrep__event__free_unpacked(ev, NULL);
+        }
+    }
+    mr_val_free(&v);
+    return out;
+}
+
+static bool ends_with(const char *s, const char *tail)
+{
+    size_t a = strlen(s), b = strlen(tail);
+    return a >= b && strcmp(s + a - b, tail) == 0;
+}
+
+/* Waits until notify's group has nothing pending on the events stream. */
+static long long wait_no_pending(void)
+{
+    int64_t end = mr_mono_ms() + 5000;
+    long long n;
+    for (;;) {
+        mr_val *v = mr_store_cmd(store, "XPENDING {r:north}:events notify");
+        n = mr_val_is_error(v) ? -1 : mr_val_int(mr_val_at(v, 0));
+        mr_val_free(&v);
+        if (n == 0 || mr_mono_ms() > end)
+            return n;
+        usleep(20 * 1000);
+    }
+}
+
+static void test_direct_delivery(void **state)
+{
+    (void)state;
+    int64_t due = mr_now_ms() + 300;
+    char did[64];
+    snprintf(did, sizeof did, "d1@%lld", (long long)due);
+    assert_int_equal(nt_schedule(client, "d1", "PD1", "meeting:MD1", due, false), MR_OK);
+    assert_int_equal(nt_wait_inbox(store, "PD1", 1, 10000), 1);
+
+    seen_event e = events_of("d1");
+    assert_int_equal(e.count, 1);
+    assert_true(ends_with(e.source, "-mover"));     /* delivered by the mover, not a sender */
+    assert_string_equal(e.delivery_id, did);
+    assert_string_equal(e.recipient, "PD1");
+    assert_string_equal(e.channel, "inbox");
+    char want_id[80];
+    snprintf(want_id, sizeof want_id, "dlv:%s", did);
+    assert_string_equal(e.event_id, want_id);
+    assert_true(e.occurred_ms >= due && e.occurred_ms < due + 10000);
+
+    Medrep__InboxListReply *inbox = nt_inbox(client, "PD1");
+    assert_non_null(inbox);
+    assert_int_equal(inbox->n_items, 1);
+    assert_int_equal(inbox->unread, 1);
+    const Medrep__InboxItem *it = inbox->items[0];
+    assert_string_equal(it->delivery_id, did);
+    assert_string_equal(it->kind, "manual");
+    assert_string_equal(it->title, "test reminder");
+    assert_string_equal(it->body, "");
+    assert_int_equal(it->due_ms, due);
+    assert_int_equal(it->delivered_ms, e.occurred_ms);
+    assert_false(it->read);
+    medrep__inbox_list_reply__free_unpacked(inbox, NULL);
+
+    /* gone with the delivery: no pending reminder, no member of its sets */
+    assert_int_equal(nt_pending_count(client, "PD1"), 0);
+    assert_int_equal(h_redis_int(store, "EXISTS %s", "{r:north}:notify:rem:d1"), 0);
+    assert_int_equal(h_redis_int(store, "SCARD %s", "{r:north}:notify:person:PD1"), 0);
+    assert_int_equal(h_redis_int(store, "SCARD %s", "{r:north}:notify:subj:meeting:MD1"), 0);
+
+    char *ids[] = {did};
+    Medrep__InboxMarkReadRequest mark = MEDREP__INBOX_MARK_READ_REQUEST__INIT;
+    mark.person_id = "PD1";
+    mark.delivery_ids = ids;
+    mark.n_delivery_ids = 1;
+    Medrep__InboxMarkReadReply *read = NULL;
+    assert_int_equal(nt_rpc(client, "InboxMarkRead", &mark.base, &medrep__inbox_mark_read_reply__descriptor,
+                            (ProtobufCMessage **)&read), MR_OK);
+    assert_int_equal(read->unread, 0);
+    medrep__inbox_mark_read_reply__free_unpacked(read, NULL);
+
+    /* notify's consumer acknowledged its own event without handling it */
+    assert_int_equal(wait_no_pending(), 0);
+    mr_val *v = mr_store_cmd(store, "HGET {r:north}:handled:notify reminder_delivered");
+    assert_null(mr_val_str(v, NULL));
+    mr_val_free(&v);
+}
+
+/* A preference change after scheduling: the stored mark no longer matches,
+ * so the reminder goes through the ready stream and the sender, which
+ * reads the preferences again. */
+static void test_preference_change(void **state)
+{
+    (void)state;
+    int64_t due = mr_now_ms() + 3000;   /* the change lands well before (a loaded machine too) */
+    assert_int_equal(nt_schedule(client, "d2", "PD2", NULL, due, false), MR_OK);
+    Medrep__ChannelChoice all = MEDREP__CHANNEL_CHOICE__INIT;
+    char *inbox_only[] = {"inbox"};
+    all.kind = "*";
+    all.channels = inbox_only;
+    all.n_channels = 1;
+    Medrep__ChannelChoice *choices[] = {&all};
+    Medrep__SetPreferencesRequest pref = MEDREP__SET_PREFERENCES_REQUEST__INIT;
+    pref.person_id = "PD2";
+    pref.channels = choices;
+    pref.n_channels = 1;
+    assert_int_equal(nt_rpc(client, "SetPreferences", &pref.base, &medrep__set_preferences_reply__descriptor, NULL),
+                     MR_OK);
+    assert_int_equal(nt_wait_inbox(store, "PD2", 1, 10000), 1);
+    seen_event e = events_of("d2");
+    assert_int_equal(e.count, 1);
+    assert_true(strstr(e.source, "-sender") != NULL);
+
+    /* scheduled after the change: direct again */
+    assert_int_equal(nt_schedule(client, "d3", "PD2", NULL, mr_now_ms() + 200, false), MR_OK);
+    assert_int_equal(nt_wait_inbox(store, "PD2", 2, 10000), 2);
+    e = events_of("d3");
+    assert_int_equal(e.count, 1);
+    assert_true(ends_with(e.source, "-mover"));
+}
+
+/* The same reminder id and due time scheduled again after its delivery:
+ * its delivery id is in the inbox already, so it is not delivered again. */
+static void test_no_repeat(void **state)
+{
+    (void)state;
+    int64_t due = mr_now_ms() + 200;
+    assert_int_equal(nt_schedule(client, "d4", "PD4", NULL, due, false), MR_OK);
+    assert_int_equal(nt_wait_inbox(store, "PD4", 1, 10000), 1);
+    assert_int_equal(nt_schedule(client, "d4", "PD4", NULL, due, false), MR_OK);
+    int64_t end = mr_mono_ms() + 5000;
+    while (h_redis_int(store, "EXISTS %s", "{r:north}:notify:rem:d4") == 1 && mr_mono_ms() < end)
+        usleep(20 * 1000);
+    assert_int_equal(h_redis_int(store, "EXISTS %s", "{r:north}:notify:rem:d4"), 0);
+    assert_int_equal(nt_pending_count(client, "PD4"), 0);
+    assert_int_equal(nt_inbox_size(store, "PD4"), 1);
+    assert_int_equal(events_of("d4").count, 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_direct_delivery),
+        cmocka_unit_test(test_preference_change),
+        cmocka_unit_test(test_no_repeat),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
