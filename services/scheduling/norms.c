@@ -69,6 +69,10 @@ void sc_norms_defaults(sc_norms *n, bool onc_team)
     n->talk_minutes_min = 5;
     n->talk_window = 30;
     n->moment_slack = 20;
+    n->day_groups = 0;
+    n->detour_calls = 6;
+    n->improve_passes = 2;
+    n->plan_starts = 3;
 }
 
 typedef struct {
@@ -239,6 +243,10 @@ static int load_numbers(loader *l, sc_norms *n)
         {"talk_minutes_min", &n->talk_minutes_min, 1, 120},
         {"talk_window", &n->talk_window, 0, 240},
         {"moment_slack", &n->moment_slack, 0, 600},
+        {"day_groups", &n->day_groups, 0, 8},
+        {"detour_calls", &n->detour_calls, 0, 20},
+        {"improve_passes", &n->improve_passes, 0, 10},
+        {"plan_starts", &n->plan_starts, 1, 16},
     };
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
         if (get_int(l, ints[i].key, ints[i].min, ints[i].max, ints[i].out) != 0)

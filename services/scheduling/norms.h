@@ -56,6 +56,11 @@ typedef struct {
     int talk_minutes_min;        /* a reported talk may be this short */
     int talk_window;             /* a talk counts as a call within this many minutes of the event */
     int moment_slack;            /* extra travel + idle minutes a day accepted to call in good moments */
+    int day_groups;              /* hospital groups the field days take in turn; 0: the field days
+                                    of the fullest week of the horizon */
+    int detour_calls;            /* a hospital visit of at most this many calls is moved to other days */
+    int improve_passes;          /* passes of the month's travel improvement (0: none) */
+    int plan_starts;             /* plans tried with different day groups; the best is kept */
     char group_class[16][2][SC_CLASS_NAME_MAX];  /* non-prescriber group -> class */
     int ngroups;
 } sc_norms;
@@ -76,7 +81,8 @@ typedef struct {
  *   speed_kmh [30], road_factor [1.3], route_exact_max [10],
  *   min_objectives [3], backdate_days [3], pace_tolerance [1.0],
  *   talks_per_event [2], talk_minutes [10], talk_minutes_min [5],
- *   talk_window [30], moment_slack [20]
+ *   talk_window [30], moment_slack [20],
+ *   day_groups [0], detour_calls [6], improve_passes [2], plan_starts [3]
  * Returns 0, or -1 with a message naming the key in err. */
 int sc_norms_load(const mr_config *cfg, const char *const *scopes, sc_norms *out, char *err,
                   size_t errcap);

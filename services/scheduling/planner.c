@@ -17,7 +17,6 @@
 #define BUMP_TRIES 4          /* less important calls tried for a place on a full day */
 #define MOMENT_TRIES 6        /* calls tried one by one for a good moment of their day */
 #define OFF_SLOT_KEY 500       /* a customer whose hours miss its hospital's share of the day waits */
-#define DETOUR_CALLS 4        /* a hospital visit with at most this many calls is a detour to undo */
 
 typedef struct {
     int n, ncalls;
@@ -311,11 +310,18 @@ static bool excluded(const sc_problem *p, int v, int d)
     return false;
 }
 
-static bool may_call(const planner *s, int v, int d, sc_spans *spans)
+/* Whether day d may hold a call on v by the rules of the visits (its
+ * target aside). */
+static bool may_add(const planner *s, int v, int d, sc_spans *spans)
 {
     const sc_problem *p = s->p;
-    return p->visits[v].cls >= 0 && !excluded(p, v, d) && s->count[v] < p->visits[v].target && day_open(p, d) &&
-           has_room(s, v, d) && fits_day(s, v, d, spans);
+    return p->visits[v].cls >= 0 && !excluded(p, v, d) && day_open(p, d) && has_room(s, v, d) &&
+           fits_day(s, v, d, spans);
+}
+
+static bool may_call(const planner *s, int v, int d, sc_spans *spans)
+{
+    return s->count[v] < s->p->visits[v].target && may_add(s, v, d, spans);
 }
 
 static void note_call(planner *s, int v, int d)
@@ -553,7 +559,7 @@ static long cut_tour(const sc_problem *p, const int *tour, int n, int rot, const
 /* Groups: hospitals with demand on a short closed tour, cut into
  * `ngroups` runs of about equal demand, at the rotation whose runs are
  * cheapest to drive from home: the month's day-to-hospital assignment. */
-static void make_groups(planner *s, int ngroups)
+static void make_groups(planner *s, int ngroups, int variant)
 {
     const sc_problem *p = s->p;
     int *load = calloc((size_t)p->nloc, sizeof *load), *tour = malloc(sizeof *tour * (size_t)p->nloc);
@@ -586,18 +592,20 @@ static void make_groups(planner *s, int ngroups)
         ngroups = 8;
     if (n > 3)
         two_opt(p, tour, n);
-    long best_cost = -1;
-    int best_rot = 0;
-    for (int rot = 0; rot < n; rot++) {
+    keyed *rots = malloc(sizeof *rots * (size_t)(n > 0 ? n : 1));
+    for (int rot = 0; rots && rot < n; rot++) {
         for (int l = 0; l < p->nloc; l++)
             trial[l] = -1;
-        long c = cut_tour(p, tour, n, rot, load, total, ngroups, trial);
-        if (best_cost < 0 || c < best_cost) {
-            best_cost = c;
-            best_rot = rot;
-            memcpy(s->group_of_loc, trial, sizeof *trial * (size_t)p->nloc);
-        }
+        rots[rot] = (keyed){cut_tour(p, tour, n, rot, load, total, ngroups, trial), rot};
     }
+    if (rots)
+        qsort(rots, (size_t)n, sizeof *rots, cmp_keyed);
+    int best_rot = rots && n > 0 ? rots[variant % n].v : 0;
+    for (int l = 0; l < p->nloc; l++)
+        s->group_of_loc[l] = -1;
+    if (n > 0)
+        cut_tour(p, tour, n, best_rot, load, total, ngroups, s->group_of_loc);
+    free(rots);
     s->ngroups = ngroups;
     for (int i = 0; tour && i < n; i++) {   /* places along each run */
         int l = tour[(i + best_rot) % n], g = s->group_of_loc[l];
@@ -669,7 +677,23 @@ static void choose_slots(planner *s)
     free(fit);
 }
 
-static int planner_init(planner *s, const sc_problem *p)
+/* How many hospital groups the open days take in turn: day_groups, or
+ * the open days of the fullest week, so that each group comes back once
+ * a week (a partial first or last week does not lower it). */
+static int group_count(const sc_problem *p)
+{
+    if (p->norms->day_groups > 0)
+        return p->norms->day_groups;
+    int best = 1;
+    for (int d = 0, n = 0; d < p->ndays; d++) {
+        n = d > 0 && p->days[d].week == p->days[d - 1].week ? n : 0;
+        n += day_open(p, d);
+        best = n > best ? n : best;
+    }
+    return best;
+}
+
+static int planner_init(planner *s, const sc_problem *p, int variant)
 {
     memset(s, 0, sizeof *s);
     s->p = p;
@@ -685,8 +709,7 @@ static int planner_init(planner *s, const sc_problem *p)
         return -1;
     int weeks = 0;
     s->nopen = open_days(p, &weeks);
-    int per_week = weeks ? (s->nopen + weeks / 2) / weeks : 1;
-    make_groups(s, per_week > 0 ? per_week : 1);
+    make_groups(s, group_count(p), variant);
     s->group_left = calloc((size_t)(s->nopen + 1) * (size_t)s->ngroups, sizeof *s->group_left);
     if (!s->group_left)
         return -1;
@@ -887,7 +910,6 @@ static void add_event_talks(planner *s, int d, bool fixed_ones);
 static void plan_day(planner *s, int d, bool pim_day, keyed *buf)
 {
     int g = group_of_day(s, d), quota = day_quota(s, d);
-    add_event_talks(s, d, true);
     if (pim_day) {              /* first, so that its talks find their customers */
         add_pim(s, d, g);
         add_event_talks(s, d, false);
@@ -1212,9 +1234,193 @@ static int day_travel(const day_plan *dp)
     return dp->routed ? dp->route.travel : 0;
 }
 
+/* Day e with a call on v added into its current route at the place that
+ * drives least (then returns earliest), into *out, the travel increase in
+ * *inc; false when no place fits (cheap insertion: the route is not
+ * solved again; the last pass redraws every route). */
+static bool cheap_insert(const planner *s, int v, int e, day_plan *out, int *inc)
+{
+    const sc_problem *p = s->p;
+    const day_plan *dp = &s->dp[e];
+    if (!dp->routed || dp->route.n != dp->n || dp->ncalls >= s->nm->calls_per_day_max)
+        return false;
+    sc_route_ctx ctx = {p->nloc, p->travel, p->home, s->nm->day_start, s->nm->day_end};
+    *out = *dp;
+    sc_stop st = {.loc = p->visits[v].loc, .duration = dur(p, v)};
+    sc_visit_spans(p, v, e, &st.allowed);
+    if (day_push(out, &st, v, SC_KIND_CALL, false) != 0)
+        return false;
+    int order[SC_ROUTE_MAX], n = dp->n, best = -1;
+    sc_route r;
+    for (int at = 0; at <= n; at++) {
+        memcpy(order, dp->route.order, sizeof *order * (size_t)n);
+        memmove(order + at + 1, order + at, sizeof *order * (size_t)(n - at));
+        order[at] = n;
+        if (sc_route_eval(&ctx, out->stops, order, n + 1, &r) == 0 &&
+            (best < 0 || r.travel < out->route.travel || (r.travel == out->route.travel && r.finish < out->route.finish))) {
+            out->route = r;
+            best = at;
+        }
+    }
+    if (best < 0)
+        return false;
+    out->routed = true;
+    *inc = out->route.travel - dp->route.travel;
+    return true;
+}
+
+/* Routes dp (was with the stops pick[k] taken out) in was's order without
+ * them (cheap: a feasible order stays feasible with fewer stops), or
+ * solves it again when that fails. 0, or -1 when it does not route. */
+static int route_without(const planner *s, const day_plan *was, const unsigned char *pick, day_plan *dp)
+{
+    const sc_problem *p = s->p;
+    sc_route_ctx ctx = {p->nloc, p->travel, p->home, s->nm->day_start, s->nm->day_end};
+    int newidx[SC_ROUTE_MAX], order[SC_ROUTE_MAX], n = 0;
+    for (int k = 0, j = 0; k < was->n; k++)
+        newidx[k] = pick[k] ? -1 : j++;
+    for (int i = 0; was->routed && i < was->route.n; i++)
+        if (newidx[was->route.order[i]] >= 0)
+            order[n++] = newidx[was->route.order[i]];
+    if (was->routed && n == dp->n && sc_route_eval(&ctx, dp->stops, order, n, &dp->route) == 0) {
+        dp->routed = true;
+        return 0;
+    }
+    return route_day(s, 0, dp);
+}
+
+/* Scratch days of the month's improvement (one allocation, ~130 KB). */
+typedef struct {
+    day_plan save;                   /* the day calls are moved off, as it was */
+    day_plan trial, best;            /* a host with the call in; the best such */
+    day_plan spare;                  /* a donor day without its call (level_cost) */
+    day_plan host_was[SC_ROUTE_MAX]; /* each host before it took a moved call */
+    day_plan donor_was[SC_ROUTE_MAX];/* each donor before it gave a call back (refill_day) */
+    int donor[SC_ROUTE_MAX], donor_v[SC_ROUTE_MAX];
+} scratch;
+
+static bool movable(const day_plan *dp, int k);
+static int take_out(planner *s, int d, int k, day_plan *was);
+
+/* ---- every day at calls_per_day_min ---- */
+
+/* Day d with a call on v added, into *out, its travel increase in *inc:
+ * by cheap insertion into its route, or by routing an empty or unrouted
+ * day. False when it does not fit. */
+static bool insert_call(const planner *s, int v, int d, day_plan *out, int *inc)
+{
+    const day_plan *dp = &s->dp[d];
+    if (dp->n && dp->routed)
+        return cheap_insert(s, v, d, out, inc);
+    if (dp->ncalls >= s->nm->calls_per_day_max)
+        return false;
+    *out = *dp;
+    sc_stop st = {.loc = s->p->visits[v].loc, .duration = dur(s->p, v)};
+    sc_visit_spans(s->p, v, d, &st.allowed);
+    if (day_push(out, &st, v, SC_KIND_CALL, false) != 0 || route_day(s, d, out) != 0)
+        return false;
+    *inc = out->route.travel;
+    return true;
+}
+
+/* The travel change of moving movable call k of day e to day d (the
+ * rules of the visits hold), into *cost, day d with the call in
+ * x->trial. False when the call cannot go to day d. */
+static bool level_cost(planner *s, int e, int k, int d, scratch *x, int *cost)
+{
+    int v = s->dp[e].visit[k], inc = 0;
+    sc_spans sp;
+    forget_call(s, v, e);
+    bool ok = may_call(s, v, d, &sp) && insert_call(s, v, d, &x->trial, &inc);
+    note_call(s, v, e);
+    if (!ok)
+        return false;
+    unsigned char pick[SC_ROUTE_MAX] = {0};
+    day_plan *w = &x->spare;
+    *w = s->dp[e];
+    pick[k] = 1;
+    day_remove(w, k);
+    if (w->n && route_without(s, &s->dp[e], pick, w) != 0)
+        return false;
+    *cost = inc - (day_travel(&s->dp[e]) - (w->n ? day_travel(w) : 0));
+    return true;
+}
+
+/* The cheapest call of a day above calls_per_day_min that day d can take
+ * (its day in *from, its stop in *at, the travel change in *cost_out,
+ * day d with it in x->best). */
+static bool cheapest_donor(planner *s, int d, scratch *x, int *from, int *at, int *cost_out)
+{
+    const sc_problem *p = s->p;
+    int best = INT_MAX;
+    for (int e = p->from_day < 0 ? 0 : p->from_day; e < p->ndays; e++) {
+        if (e == d || s->open_k[e] < 0 || !s->dp[e].routed || s->dp[e].ncalls <= s->nm->calls_per_day_min)
+            continue;
+        for (int k = 0, cost = 0; k < s->dp[e].n; k++)
+            if (movable(&s->dp[e], k) && level_cost(s, e, k, d, x, &cost) && cost < best) {
+                best = cost;
+                *from = e;
+                *at = k;
+                x->best = x->trial;
+            }
+    }
+    *cost_out = best;
+    return best < INT_MAX;
+}
+
+/* A call beyond its visit's target for day d (no day above the minimum
+ * can give one): the cheapest insertion, then the most important class;
+ * true when one was added. */
+static bool extra_call(planner *s, int d, scratch *x)
+{
+    const sc_problem *p = s->p;
+    long best = LONG_MAX;
+    int bv = -1;
+    sc_spans sp;
+    for (int v = 0, inc = 0; v < p->nvisits; v++)
+        if (may_add(s, v, d, &sp) && insert_call(s, v, d, &x->trial, &inc) &&
+            (long)inc * SC_CLASSES_MAX + p->visits[v].cls < best) {
+            best = (long)inc * SC_CLASSES_MAX + p->visits[v].cls;
+            bv = v;
+            x->best = x->trial;
+        }
+    if (bv < 0)
+        return false;
+    s->dp[d] = x->best;
+    note_call(s, bv, d);
+    return true;
+}
+
+/* Days below calls_per_day_min (the month's calls spread unevenly) take
+ * calls from days above it, the cheapest move first, else calls beyond
+ * the targets, until they reach it or no call can come. */
+static void level_days(planner *s, scratch *x)
+{
+    const sc_problem *p = s->p;
+    for (int d = p->from_day < 0 ? 0 : p->from_day; d < p->ndays; d++) {
+        int e = -1, k = -1, cost = 0;
+        while (s->open_k[d] >= 0 && s->dp[d].ncalls < s->nm->calls_per_day_min) {
+            if (!cheapest_donor(s, d, x, &e, &k, &cost)) {
+                if (!extra_call(s, d, x))
+                    break;
+                continue;
+            }
+            int v = s->dp[e].visit[k];
+            if (take_out(s, e, k, &x->save) != 0) {
+                s->dp[e] = x->save;        /* cannot happen: fewer stops still route */
+                note_call(s, v, e);
+                break;
+            }
+            s->dp[d] = x->best;
+            note_call(s, v, d);
+        }
+    }
+}
+
 /* The best other day already at v's hospital that takes v: its travel
- * increase in *delta, -1 when none. Leaves every day as it was. */
-static int best_host(planner *s, int v, int d, day_plan *keep, int *delta)
+ * increase in *delta and the day with v in x->best; -1 when none.
+ * Changes no day. */
+static int best_host(planner *s, int v, int d, scratch *x, int *delta)
 {
     const sc_problem *p = s->p;
     int best = -1;
@@ -1222,82 +1428,315 @@ static int best_host(planner *s, int v, int d, day_plan *keep, int *delta)
     for (int e = p->from_day < 0 ? 0 : p->from_day; e < p->ndays; e++) {
         if (e == d || s->open_k[e] < 0 || !visits_loc(&s->dp[e], p->visits[v].loc) || !may_call(s, v, e, &sp))
             continue;
-        *keep = s->dp[e];
-        int before = day_travel(&s->dp[e]);
-        if (!try_insert(s, v, e))
+        int inc = 0;
+        if (!cheap_insert(s, v, e, &x->trial, &inc))
             continue;
-        int inc = day_travel(&s->dp[e]) - before;
-        forget_call(s, v, e);
-        s->dp[e] = *keep;
         if (best < 0 || inc < *delta) {
             best = e;
             *delta = inc;
+            x->best = x->trial;
         }
+        if (best >= 0 && *delta <= s->nm->same_site_minutes)
+            break;                         /* no host can take it for less */
     }
     return best;
 }
 
-/* Moves the movable calls of day d at loc (at most DETOUR_CALLS, and
- * nothing else there) to other days already at that hospital when the
- * month's travel drops; else changes nothing. */
-static void undo_detour(planner *s, int d, int loc, day_plan *save, day_plan *tmp)
+/* Takes the n calls moved off day d back out of the days they went to
+ * (hosts, the first `placed` of them, latest first), and restores day d. */
+static void undo_moves(planner *s, int d, const int *moved, const int *hosts, int placed, int n, const scratch *x)
 {
-    day_plan *dp = &s->dp[d];
-    int moved[DETOUR_CALLS], hosts[DETOUR_CALLS], n = 0;
-    for (int k = 0; k < dp->n; k++)
-        if (dp->stops[k].loc == loc) {
-            if (dp->fixed[k] || dp->talk[k] || dp->visit[k] < 0 || n == DETOUR_CALLS)
-                return;
-            moved[n++] = dp->visit[k];
-        }
-    if (!n)
-        return;
-    *save = *dp;
-    int gain = day_travel(dp);
-    for (int k = dp->n - 1; k >= 0; k--)
-        if (dp->stops[k].loc == loc)
-            day_remove(dp, k);
-    for (int i = 0; i < n; i++)
-        forget_call(s, moved[i], d);
-    bool ok = dp->n == 0 ? (dp->routed = false, true) : route_day(s, d, dp) == 0;
-    gain -= day_travel(dp);
-    int placed = 0;
-    for (; ok && placed < n; placed++) {
-        int delta = 0, e = best_host(s, moved[placed], d, tmp, &delta);
-        if (e < 0 || !try_insert(s, moved[placed], e))
-            break;
-        hosts[placed] = e;
-        gain -= delta;
-    }
-    if (ok && placed == n && gain > 0)
-        return;
-    for (int i = 0; i < placed; i++) {   /* undo: take them out of their hosts again */
-        day_plan *h = &s->dp[hosts[i]];
-        for (int k = h->n - 1; k >= 0; k--)
-            if (h->visit[k] == moved[i] && !h->fixed[k] && !h->talk[k]) {
-                day_remove(h, k);
-                break;
-            }
+    for (int i = placed - 1; i >= 0; i--) {
+        s->dp[hosts[i]] = x->host_was[i];
         forget_call(s, moved[i], hosts[i]);
-        route_day(s, hosts[i], h);
     }
-    *dp = *save;
+    s->dp[d] = x->save;
     for (int i = 0; i < n; i++)
         note_call(s, moved[i], d);
 }
 
-/* Hospital visits of a few calls (DETOUR_CALLS) cost a detour each: their calls
- * go to days already at that hospital where the month's travel drops. */
-static void consolidate(planner *s)
+/* The calls day d must keep when a move takes calls off it: never
+ * fewer than calls_per_day_min, and a day already below the minimum (a
+ * day that could not be filled) loses none. */
+static int day_floor(const planner *s, int d)
+{
+    int n = s->dp[d].ncalls, min = s->nm->calls_per_day_min;
+    return n < min ? n : min;
+}
+
+/* Day d takes `need` calls back from days above calls_per_day_min, the
+ * cheapest first, while the month's travel still drops (*gain, the
+ * minutes saved so far, goes down by each one's cost). True when it took
+ * them all; else it undoes what it took. */
+static bool refill_day(planner *s, int d, int need, scratch *x, int *gain)
+{
+    int done = 0;
+    for (; done < need && done < SC_ROUTE_MAX; done++) {
+        int e = -1, k = -1, cost = 0;
+        if (!cheapest_donor(s, d, x, &e, &k, &cost) || *gain - cost <= 0)
+            break;
+        int v = s->dp[e].visit[k];
+        if (take_out(s, e, k, &x->donor_was[done]) != 0) {
+            s->dp[e] = x->donor_was[done];
+            note_call(s, v, e);
+            break;
+        }
+        s->dp[d] = x->best;
+        note_call(s, v, d);
+        x->donor[done] = e;
+        x->donor_v[done] = v;
+        *gain -= cost;
+    }
+    if (done >= need)
+        return true;
+    for (int i = done - 1; i >= 0; i--) {
+        s->dp[x->donor[i]] = x->donor_was[i];
+        forget_call(s, x->donor_v[i], d);
+        note_call(s, x->donor_v[i], x->donor[i]);
+    }
+    return false;
+}
+
+/* Moves the stops pick[k] of day d (movable calls only, at most
+ * detour_calls of them) to other days already at their hospital when
+ * the month's travel drops and day d keeps day_floor calls (hosts stay
+ * within calls_per_day_max: cheap_insert); else changes nothing. True
+ * when it moved them. */
+static bool move_off(planner *s, int d, const unsigned char *pick, scratch *x)
+{
+    int keep_min = day_floor(s, d);
+    day_plan *dp = &s->dp[d];
+    int moved[SC_ROUTE_MAX], hosts[SC_ROUTE_MAX], n = 0;
+    for (int k = 0; k < dp->n; k++)
+        if (pick[k]) {
+            if (dp->fixed[k] || dp->talk[k] || dp->visit[k] < 0 || n == s->nm->detour_calls)
+                return false;
+            moved[n++] = dp->visit[k];
+        }
+    int need = keep_min - (dp->ncalls - n);   /* calls day d must take back */
+    if (!n)
+        return false;
+    x->save = *dp;
+    int gain = day_travel(dp);
+    for (int k = dp->n - 1; k >= 0; k--)
+        if (pick[k])
+            day_remove(dp, k);
+    for (int i = 0; i < n; i++)
+        forget_call(s, moved[i], d);
+    bool ok = dp->n == 0 ? (dp->routed = false, true) : route_without(s, &x->save, pick, dp) == 0;
+    gain -= day_travel(dp);
+    ok = ok && gain > n * s->nm->same_site_minutes;   /* each call costs a host at least that */
+    int placed = 0;
+    for (; ok && placed < n; placed++) {
+        int delta = 0, e = best_host(s, moved[placed], d, x, &delta);
+        if (e < 0)
+            break;
+        x->host_was[placed] = s->dp[e];
+        s->dp[e] = x->best;
+        note_call(s, moved[placed], e);
+        hosts[placed] = e;
+        gain -= delta;
+    }
+    if (ok && placed == n && gain > 0 && refill_day(s, d, need, x, &gain))
+        return true;
+    undo_moves(s, d, moved, hosts, placed, n, x);
+    return false;
+}
+
+static bool swap_out(planner *s, int d, int ka, scratch *x);
+
+/* Marks in pick the stops of day d at loc; returns how many there are. */
+static int mark_loc(const day_plan *dp, int loc, unsigned char *pick)
+{
+    int n = 0;
+    for (int k = 0; k < dp->n; k++)
+        n += pick[k] = dp->stops[k].loc == loc;
+    return n;
+}
+
+/* Day d's visit to loc, when a few calls (detour_calls): its calls go to
+ * days already at loc where the month's travel drops; when the day may
+ * not lose them (day_floor), they swap one by one with calls of such
+ * days at hospitals day d visits anyway. */
+static void merge_detour(planner *s, int d, int loc, scratch *x)
+{
+    unsigned char pick[SC_ROUTE_MAX];
+    bool changed = true;
+    while (changed && s->dp[d].routed) {
+        int n = mark_loc(&s->dp[d], loc, pick);
+        if (!n || n > s->nm->detour_calls || move_off(s, d, pick, x))
+            return;
+        changed = false;                  /* a swap takes one call away from loc */
+        for (int k = 0; !changed && k < s->dp[d].n; k++)
+            changed = pick[k] && movable(&s->dp[d], k) && swap_out(s, d, k, x);
+    }
+}
+
+/* Hospital visits of a few calls (detour_calls) cost a detour each: their
+ * calls go to days already at that hospital where the month's travel
+ * drops (merge_detour). */
+static void consolidate(planner *s, scratch *x)
 {
     const sc_problem *p = s->p;
-    day_plan *save = malloc(sizeof *save), *tmp = malloc(sizeof *tmp);
-    for (int d = p->from_day < 0 ? 0 : p->from_day; save && tmp && d < p->ndays; d++)
-        for (int loc = 1; s->open_k[d] >= 0 && loc < p->nloc; loc++)
+    for (int d = p->from_day < 0 ? 0 : p->from_day; d < p->ndays; d++)
+        for (int loc = 0; s->open_k[d] >= 0 && loc < p->nloc; loc++)
             if (loc != p->home && visits_loc(&s->dp[d], loc))
-                undo_detour(s, d, loc, save, tmp);
-    free(save);
-    free(tmp);
+                merge_detour(s, d, loc, x);
+}
+
+/* Marks in pick the stops of a block (a run of the route at one hospital)
+ * of a hospital the day's route enters more than once: the run starting
+ * at route position *at or after. False when there is none left. */
+static bool next_revisit(const day_plan *dp, int *at, unsigned char *pick)
+{
+    const sc_route *r = &dp->route;
+    for (; *at < r->n; (*at)++) {
+        int loc = dp->stops[r->order[*at]].loc, end = *at, entries = 0;
+        if (*at > 0 && dp->stops[r->order[*at - 1]].loc == loc)
+            continue;                      /* not the start of a run */
+        while (end < r->n && dp->stops[r->order[end]].loc == loc)
+            end++;
+        for (int k = 0; k < r->n; k++)
+            entries += dp->stops[r->order[k]].loc == loc && (k == 0 || dp->stops[r->order[k - 1]].loc != loc);
+        if (entries < 2)
+            continue;
+        memset(pick, 0, SC_ROUTE_MAX);
+        for (int k = *at; k < end; k++)
+            pick[r->order[k]] = 1;
+        *at = end;
+        return true;
+    }
+    return false;
+}
+
+/* Takes movable stop k out of day d (counts and route). 0, or -1 when
+ * the day no longer routes (the caller restores it). */
+static int take_out(planner *s, int d, int k, day_plan *was)
+{
+    unsigned char pick[SC_ROUTE_MAX] = {0};
+    *was = s->dp[d];
+    pick[k] = 1;
+    forget_call(s, s->dp[d].visit[k], d);
+    day_remove(&s->dp[d], k);
+    return s->dp[d].n == 0 ? (s->dp[d].routed = false, 0) : route_without(s, was, pick, &s->dp[d]);
+}
+
+/* Whether visit v's call on day `from` may move to day `to` by the rules
+ * of the visits (a cheap check before a move is tried). */
+static bool could_go(planner *s, int v, int from, int to)
+{
+    sc_spans sp;
+    forget_call(s, v, from);
+    bool ok = may_call(s, v, to, &sp);
+    note_call(s, v, from);
+    return ok;
+}
+
+/* Exchanges call ka of day d and call kb of day e (each goes to the
+ * other day, at a hospital that day already visits) when both days still
+ * route, every rule of the visits holds and the two days drive less
+ * together; else changes nothing. True when it did. */
+static bool swap_calls(planner *s, int d, int ka, int e, int kb, scratch *x)
+{
+    int a = s->dp[d].visit[ka], b = s->dp[e].visit[kb], inc = 0;
+    int before = day_travel(&s->dp[d]) + day_travel(&s->dp[e]);
+    sc_spans sp;
+    bool ok = take_out(s, d, ka, &x->save) == 0;
+    ok = take_out(s, e, kb, &x->host_was[0]) == 0 && ok;
+    ok = ok && may_call(s, a, e, &sp) && may_call(s, b, d, &sp) && cheap_insert(s, a, e, &x->trial, &inc);
+    if (ok) {
+        s->dp[e] = x->trial;
+        note_call(s, a, e);
+        ok = cheap_insert(s, b, d, &x->best, &inc);
+        if (ok) {
+            s->dp[d] = x->best;
+            note_call(s, b, d);
+            if (day_travel(&s->dp[d]) + day_travel(&s->dp[e]) < before)
+                return true;
+            forget_call(s, b, d);
+        }
+        forget_call(s, a, e);
+    }
+    s->dp[d] = x->save;
+    s->dp[e] = x->host_was[0];
+    note_call(s, a, d);
+    note_call(s, b, e);
+    return false;
+}
+
+/* Whether stop k of dp is a call the month's improvement may move. */
+static bool movable(const day_plan *dp, int k)
+{
+    return !dp->fixed[k] && !dp->talk[k] && dp->visit[k] >= 0 && dp->kind[k] == SC_KIND_CALL;
+}
+
+/* Stop ka of day d (in a run of a hospital the day enters twice) swaps
+ * with a call of another day that is at ka's hospital, the call being at
+ * a hospital day d visits anyway. True when a swap was made. */
+static bool swap_out(planner *s, int d, int ka, scratch *x)
+{
+    const sc_problem *p = s->p;
+    int h = s->dp[d].stops[ka].loc, a = s->dp[d].visit[ka];
+    for (int e = p->from_day < 0 ? 0 : p->from_day; e < p->ndays; e++) {
+        if (e == d || s->open_k[e] < 0 || !s->dp[e].routed || !visits_loc(&s->dp[e], h) || !could_go(s, a, d, e))
+            continue;
+        for (int kb = 0; kb < s->dp[e].n; kb++) {
+            int g = s->dp[e].stops[kb].loc;
+            if (g != h && movable(&s->dp[e], kb) && visits_loc(&s->dp[d], g) &&
+                could_go(s, s->dp[e].visit[kb], e, d) && swap_calls(s, d, ka, e, kb, x))
+                return true;
+        }
+    }
+    return false;
+}
+
+/* Zig-zags: a day that goes back to a hospital it left gives one of the
+ * runs there to other days already at that hospital when the month's
+ * travel drops, keeping the day at its day_floor (move_off); else
+ * swaps the run's calls one by one with calls of such days at hospitals
+ * the day visits anyway. */
+static void unzig(planner *s, scratch *x)
+{
+    const sc_problem *p = s->p;
+    unsigned char pick[SC_ROUTE_MAX];
+    for (int d = p->from_day < 0 ? 0 : p->from_day; d < p->ndays; d++) {
+        if (s->open_k[d] < 0)
+            continue;
+        for (int at = 0; s->dp[d].routed && next_revisit(&s->dp[d], &at, pick);) {
+            bool changed = move_off(s, d, pick, x);
+            for (int k = 0; !changed && k < s->dp[d].n; k++)
+                changed = pick[k] && movable(&s->dp[d], k) && swap_out(s, d, k, x);
+            if (changed)
+                at = 0;                    /* the day's route changed: scan it again */
+        }
+    }
+}
+
+/* Days below calls_per_day_min filled first (level_days); then the
+ * month's travel improvement: improve_passes rounds of moving detours
+ * and zig-zag runs to days already at their hospitals. */
+static void improve_month(planner *s)
+{
+    scratch *x = malloc(sizeof *x);
+    if (x)
+        level_days(s, x);
+    for (int i = 0; x && i < s->nm->improve_passes; i++) {
+        consolidate(s, x);
+        unzig(s, x);
+    }
+    free(x);
+}
+
+/* Solves a routed day again (the month's improvement inserted and took
+ * out calls without doing so): keeps the solver's route when it drives
+ * less. */
+static void resolve_day(const planner *s, day_plan *dp)
+{
+    sc_route keep = dp->route;
+    if (route_day(s, 0, dp) != 0 || dp->route.travel >= keep.travel) {
+        dp->route = keep;
+        dp->routed = true;
+    }
 }
 
 /* ---- output ---- */
@@ -1360,17 +1799,20 @@ static bool valid_problem(const sc_problem *p)
     return true;
 }
 
-int sc_plan_make(const sc_problem *p, sc_plan *out)
+/* One plan of the month with the variant-th cheapest cut of the
+ * hospitals into day groups. 0 or -1. */
+static int plan_once(const sc_problem *p, int variant, sc_plan *out)
 {
     memset(out, 0, sizeof *out);
-    if (!valid_problem(p))
-        return -1;
     planner s;
     bool *pim = calloc((size_t)(p->ndays > 0 ? p->ndays : 1), sizeof *pim);
     keyed *buf = malloc(sizeof *buf * (size_t)(p->nvisits > 0 ? p->nvisits : 1));
-    int rc = planner_init(&s, p) == 0 && pim && buf ? 0 : -1;
+    int rc = planner_init(&s, p, variant) == 0 && pim && buf ? 0 : -1;
     if (rc == 0) {
         place_fixed(&s);
+        for (int d = p->from_day < 0 ? 0 : p->from_day; d < p->ndays; d++)
+            if (s.open_k[d] >= 0)     /* before any day takes their customers */
+                add_event_talks(&s, d, true);
         choose_pim_days(&s, pim);
         for (int d = p->from_day < 0 ? 0 : p->from_day; d < p->ndays; d++)
             if (s.open_k[d] >= 0)
@@ -1378,10 +1820,12 @@ int sc_plan_make(const sc_problem *p, sc_plan *out)
             else if (d >= p->from_day && s.dp[d].n)
                 route_day(&s, d, &s.dp[d]);
         repair(&s);
-        consolidate(&s);
+        improve_month(&s);
         for (int d = p->from_day < 0 ? 0 : p->from_day; d < p->ndays; d++) {
-            if (s.dp[d].routed)
+            if (s.dp[d].routed) {
+                resolve_day(&s, &s.dp[d]);
                 fewer_switches(&s, &s.dp[d]);
+            }
             prefer_moments(&s, d);
         }
         rc = emit(&s, out);
@@ -1392,6 +1836,35 @@ int sc_plan_make(const sc_problem *p, sc_plan *out)
     free(buf);
     planner_free(&s);
     return rc;
+}
+
+/* Whether plan a beats plan b: more norms met, then less travel. */
+static bool better_plan(const sc_plan *a, const sc_plan *b)
+{
+    if (a->norms_met != b->norms_met)
+        return a->norms_met > b->norms_met;
+    return a->travel < b->travel;
+}
+
+int sc_plan_make(const sc_problem *p, sc_plan *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!valid_problem(p))
+        return -1;
+    int starts = p->norms->plan_starts > 0 ? p->norms->plan_starts : 1;
+    if (plan_once(p, 0, out) != 0) {
+        sc_plan_free(out);
+        return -1;
+    }
+    for (int v = 1; v < starts; v++) {
+        sc_plan other;
+        if (plan_once(p, v, &other) == 0 && better_plan(&other, out)) {
+            sc_plan_free(out);
+            *out = other;
+        } else
+            sc_plan_free(&other);
+    }
+    return 0;
 }
 
 /* ---- the naive baseline ---- */
@@ -1485,9 +1958,12 @@ int sc_plan_naive(const sc_problem *p, sc_plan *out)
         return -1;
     planner s;
     bool *pim = calloc((size_t)(p->ndays > 0 ? p->ndays : 1), sizeof *pim);
-    int rc = planner_init(&s, p) == 0 && pim ? 0 : -1;
+    int rc = planner_init(&s, p, 0) == 0 && pim ? 0 : -1;
     if (rc == 0) {
         place_fixed(&s);
+        for (int d = p->from_day < 0 ? 0 : p->from_day; d < p->ndays; d++)
+            if (s.open_k[d] >= 0)     /* before any day takes their customers */
+                add_event_talks(&s, d, true);
         choose_pim_days(&s, pim);
         for (int d = p->from_day < 0 ? 0 : p->from_day; d < p->ndays; d++)
             if (s.open_k[d] >= 0)
@@ -1551,6 +2027,34 @@ static void check_class(const sc_problem *p, sc_plan *out, int c, const int *cal
         shortfall(out, cn->name, "coverage_quarter", need_q, covered_q);
 }
 
+/* Calls a day as a rule for each open day, not an average (DOMAIN.md
+ * 3.3: a day's plan holds calls_per_day_min..max calls): the days below
+ * the minimum and above the maximum, each a norm of its own. */
+static void check_days(const sc_problem *p, sc_plan *out, int open)
+{
+    int *per_day = calloc((size_t)(p->ndays > 0 ? p->ndays : 1), sizeof *per_day);
+    out->days_below_min = out->days_above_max = out->calls_below_min = 0;
+    if (!per_day || open <= 0) {
+        free(per_day);
+        return;
+    }
+    for (int i = 0; i < out->ncalls; i++)
+        if (out->calls[i].kind == SC_KIND_CALL && out->calls[i].visit >= 0 && out->calls[i].day >= 0 &&
+            out->calls[i].day < p->ndays)
+            per_day[out->calls[i].day]++;
+    for (int d = 0; d < p->ndays; d++) {
+        if (!day_open(p, d))
+            continue;
+        int lack = p->norms->calls_per_day_min - per_day[d];
+        out->days_below_min += lack > 0;
+        out->calls_below_min += lack > 0 ? lack : 0;
+        out->days_above_max += per_day[d] > p->norms->calls_per_day_max;
+    }
+    free(per_day);
+    shortfall(out, NULL, "days_at_calls_per_day_min", open, open - out->days_below_min);
+    shortfall(out, NULL, "days_within_calls_per_day_max", open, open - out->days_above_max);
+}
+
 static void check_rhythm(const sc_problem *p, sc_plan *out)
 {
     int weeks = 0, open = open_days(p, &weeks), calls = 0, pim_weeks = 0, last_week = INT_MIN;
@@ -1562,6 +2066,7 @@ static void check_rhythm(const sc_problem *p, sc_plan *out)
     }
     if (open > 0)
         shortfall(out, NULL, "calls_per_day", p->norms->calls_per_day_min, (double)calls / open);
+    check_days(p, out, open);
     for (int d = 0; d < p->ndays; d++) {
         if (!day_open(p, d))
             continue;

@@ -17,18 +17,35 @@
  * minimum calls a day it adds calls, most important classes first.
  *
  * sc_plan_make then builds the month: hospitals are ordered in a short
- * tour and cut into as many groups as there are field days in a week,
+ * tour and cut into as many groups as there are field days in a week
+ * (norms->day_groups, or the open days of the fullest week),
  * field days take the groups in turn (the day-to-hospital assignment),
  * each day takes the most urgent and most important calls of its group
  * (filling up from the nearest other hospitals), respecting once a week
  * per customer, the conflict rule, windows, opening hours, peak hours,
  * time off and blocks; one PIM a week is reserved; each day is routed
- * (route.h) and calls that do not fit are retried on other days. Last,
- * to drive less: a hospital visited for a few calls (up to four) on a
- * day gives them to other days already at that hospital when the month's
- * travel drops, and each day's route is redrawn where that drives less
- * (in blocks per hospital: one block, or a morning and an afternoon
- * round; then runs of one to three stops moved elsewhere in the day).
+ * (route.h) and calls that do not fit are retried on other days. Calls
+ * a day is a rule for each open day, not an average: days left below
+ * calls_per_day_min take calls from days above it, the cheapest move
+ * first. Then, to drive less, norms->improve_passes rounds of a local
+ * search over the month, each move kept only when the month's travel
+ * drops and every rule of the visits still holds: a hospital visited for
+ * a few calls (up to norms->detour_calls) on a day gives them to other
+ * days already at that hospital; a day that goes back to a hospital it
+ * left (a zig-zag forced by windows) gives one of its runs there to such
+ * days. No move leaves a day below calls_per_day_min (a day already
+ * below it, e.g. a half day off, loses no call) nor puts one above
+ * calls_per_day_max: a day that gives calls away takes as many back from
+ * days above the minimum when the month still drives less, or else
+ * swaps the calls one by one with calls of those days at hospitals it
+ * visits anyway (moves are costed by cheap insertion into the days'
+ * current routes). Last, each
+ * day's route is solved again and redrawn where that drives less (in
+ * blocks per hospital: one block, or a morning and an afternoon round;
+ * then runs of one to three stops moved elsewhere in the day). The whole
+ * month is planned norms->plan_starts times, with the cheapest, second
+ * cheapest... cut of the hospital tour into groups, and the plan meeting
+ * most norms, then driving least, is kept.
  * sc_plan_check reports which norms fall short and by how much, least
  * important class first.
  *
@@ -128,6 +145,9 @@ typedef struct {
     int moment_calls;            /* calls on a day when their customer has a good moment */
     int moment_met;              /* of them, calls placed inside a good moment */
     int talks;                   /* one-to-one talks planned next to PIMs and meetings */
+    int days_below_min;          /* open days with fewer than calls_per_day_min calls */
+    int calls_below_min;         /* the calls those days lack to reach the minimum */
+    int days_above_max;          /* open days with more than calls_per_day_max calls */
 } sc_plan;
 
 /* Sets every visit's target from the norms (see above). 0 or -1 on bad input. */
@@ -140,7 +160,11 @@ int sc_plan_make(const sc_problem *p, sc_plan *out);
 /* The baseline: same targets, greedy. 0 or -1. */
 int sc_plan_naive(const sc_problem *p, sc_plan *out);
 
-/* Fills out->shortfalls and the norm counters from out->calls. */
+/* Fills out->shortfalls and the norm counters from out->calls: per
+ * class (least important first), then calls_per_day (the average),
+ * days_at_calls_per_day_min and days_within_calls_per_day_max (required:
+ * the open days; planned: the days that keep the rule; the counts also in
+ * days_below_min, calls_below_min, days_above_max) and pims_per_week. */
 void sc_plan_check(const sc_problem *p, sc_plan *out);
 
 void sc_plan_free(sc_plan *plan);

@@ -6,7 +6,8 @@
  *   - time per rep-month (p50, p99) and for the whole region, with the
  *     projection to 10,000 reps on 2 cores;
  *   - norms met (%, and reps with every norm met), calls, travel and idle
- *     minutes per rep-month;
+ *     minutes per rep-month, field days below calls_per_day_min (above
+ *     the max) per rep-month;
  * and beside them, on the same territories in the same run, the naive
  * baseline (customers by segment, nearest hospital next, greedy days, no
  * routing), with travel per rep-month and per call compared. Then, on
@@ -43,6 +44,7 @@ typedef struct {
 typedef struct {
     double *us;
     long calls, travel, idle, checked, met, perfect;
+    long days_below_min, days_above_max;   /* open days outside calls_per_day_min..max */
     double ab_met;          /* share of A/B norms met */
     long ab_checked;
 } totals;
@@ -77,6 +79,8 @@ static void account(totals *t, int i, double us, const sc_plan *plan)
     t->checked += plan->norms_checked;
     t->met += plan->norms_met;
     t->perfect += plan->nshortfalls == 0;
+    t->days_below_min += plan->days_below_min;
+    t->days_above_max += plan->days_above_max;
     int ab_short = 0;
     for (int k = 0; k < plan->nshortfalls; k++)
         ab_short += plan->shortfalls[k].norm[0] == 'A' || plan->shortfalls[k].norm[0] == 'B';
@@ -134,6 +138,10 @@ static void report_plans(const char *who, totals *t, int reps)
     out(name, (double)t->travel / (double)(t->calls ? t->calls : 1), "min");
     snprintf(name, sizeof name, "%s.idle_per_rep_month", who);
     out(name, (double)t->idle / reps, "min");
+    snprintf(name, sizeof name, "%s.days_below_min_per_rep_month", who);
+    out(name, (double)t->days_below_min / reps, "days");
+    snprintf(name, sizeof name, "%s.days_above_max_per_rep_month", who);
+    out(name, (double)t->days_above_max / reps, "days");
 }
 
 /* ---- day routes against the exact optimum ---- */

@@ -88,9 +88,11 @@ static void test_bad_values_are_named(void **state)
         "[scheduling]\ncalls_per_day_min = 20\ncalls_per_day_max = 15\n",
         "[scheduling]\nclasses = A,B\n",                 /* groups point at missing classes */
         "[scheduling]\nconflict_days = 2.5\n",
+        "[scheduling]\nplan_starts = 0\n",
+        "[scheduling]\nday_groups = 9\n",
     };
     const char *key[] = {"calls_per_day_max", "A.coverage_month", "day_start", "calls_per_day_min",
-                         "group.", "conflict_days"};
+                         "group.", "conflict_days", "plan_starts", "day_groups"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char err[256] = "";
         mr_config *cfg = mr_config_from_string(bad[i], err, sizeof err);
