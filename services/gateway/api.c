@@ -260,13 +260,19 @@ static void run_route(const gw_route *route, const gw_params *params, const gw_i
         gw_answer_error(a, 403, "PERMISSION_DENIED", "%s", why);
         return;
     }
-    ProtobufCMessage *msg = request_message(route, params, id, body, body_len, query, a);
-    if (!msg)
+    gw_cache_ticket ticket;   /* the cache only after every access check */
+    if (gw_cache_lookup(route, params, &res, query, a, &ticket))
         return;
-    a->call = gw_call_new(route, id, region, msg);   /* main.c sends it through dispatch.c */
-    if (!a->call)
+    ProtobufCMessage *msg = request_message(route, params, id, body, body_len, query, a);
+    a->call = msg ? gw_call_new(route, id, region, msg) : NULL;   /* main.c sends it through dispatch.c */
+    if (a->call)
+        *gw_call_ticket(a->call) = ticket;
+    else
+        free(ticket.key);
+    if (msg && !a->call)
         gw_answer_error(a, 500, "INTERNAL", "out of memory");
-    protobuf_c_message_free_unpacked(msg, NULL);
+    if (msg)
+        protobuf_c_message_free_unpacked(msg, NULL);
 }
 
 /* GET /v1/regions/{region}/changes?since=&limit= */

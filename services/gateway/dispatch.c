@@ -6,6 +6,16 @@
  * its deadline) comes. libmicrohttpd then calls the request handler
  * again, which answers from the job.
  *
+ * In the "loop" HTTP mode ([gateway] http_mode) there is no dispatcher
+ * thread: the main thread runs libmicrohttpd from outside (its epoll
+ * descriptor polled together with the broker socket), so a request is
+ * parsed, sent, answered and written by one thread, without the two
+ * thread hand-offs (and wake-ups) per request of the pool mode.
+ *
+ * When the read cache is on and the broker has a live event feed, the
+ * dispatcher also subscribes to the feed (a SUB socket polled with the
+ * broker client) and drops the cached answers each event invalidates.
+ *
  * Ownership: a job belongs to the HTTP request that made it (main.c's
  * request state) from gw_call_new to gw_call_free; between a successful
  * gw_dispatch_submit and the resume the dispatcher holds a pointer to it
@@ -13,6 +23,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +44,7 @@ struct gw_call {
     size_t payload_len;
     struct MHD_Connection *conn;
     Medrep__Reply *reply;         /* set by the dispatcher before the resume (owned) */
+    gw_cache_ticket ticket;       /* its key is owned */
     struct gw_call *next;         /* the submission queue */
 };
 
@@ -42,9 +54,11 @@ static struct {
     gw_call *head, *tail;         /* submitted, not yet sent */
     bool accepting;
     bool started;
+    bool loop;                    /* no dispatcher thread: gw_dispatch_loop runs it all */
     int wake_fd;                  /* eventfd: a submission or the stop */
     mr_client *client;
     int in_flight;
+    void *feed_ctx, *feed_sock;   /* the live event feed, when subscribed */
 } d = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake_fd = -1};
 
 gw_call *gw_call_new(const gw_route *route, const gw_identity *id, const char *region,
@@ -74,6 +88,7 @@ void gw_call_free(gw_call **cp)
         return;
     if (c->reply)
         medrep__reply__free_unpacked(c->reply, NULL);
+    free(c->ticket.key);
     free(c->payload);
     free(c);
     *cp = NULL;
@@ -87,6 +102,11 @@ const gw_route *gw_call_route(const gw_call *c)
 Medrep__Reply *gw_call_reply(const gw_call *c)
 {
     return c->reply;
+}
+
+gw_cache_ticket *gw_call_ticket(gw_call *c)
+{
+    return &c->ticket;
 }
 
 /* ---- The dispatcher thread ---- */
@@ -181,13 +201,61 @@ static void drain(void)
     }
 }
 
+/* Applies every event waiting on the feed to the read cache. */
+static void take_events(void)
+{
+    mr_frames f;
+    int n;
+    while ((n = mr_zmq_recv_frames(d.feed_sock, &f, ZMQ_DONTWAIT)) > 0) {
+        Medrep__Event *ev = n == 2 ? medrep__event__unpack(NULL, f.frames[1].size, f.frames[1].data) : NULL;
+        if (ev) {
+            gw_cache_apply_event(gw.cache, gw_routes, gw_route_count, ev);
+            medrep__event__free_unpacked(ev, NULL);
+        }
+        mr_zmq_frames_close(&f);
+    }
+}
+
+static void feed_subscribe(void)
+{
+    if (!gw.cache)
+        return;
+    if (!gw.feed || !gw.feed[0]) {
+        mr_warn("cache_without_feed", "no [feed] endpoint: cached answers expire by age only");
+        return;
+    }
+    d.feed_ctx = zmq_ctx_new();
+    d.feed_sock = d.feed_ctx ? zmq_socket(d.feed_ctx, ZMQ_SUB) : NULL;
+    if (!d.feed_sock || zmq_connect(d.feed_sock, gw.feed) != 0 ||
+        zmq_setsockopt(d.feed_sock, ZMQ_SUBSCRIBE, "", 0) != 0) {
+        mr_warn("cache_feed_unavailable", "feed=%s (cached answers expire by age only)", gw.feed);
+        if (d.feed_sock)
+            zmq_close(d.feed_sock);
+        d.feed_sock = NULL;
+        return;
+    }
+    mr_zmq_harden(d.feed_sock, MR_DEFAULT_MAX_MSG);
+}
+
+static void feed_close(void)
+{
+    if (d.feed_sock)
+        zmq_close(d.feed_sock);
+    if (d.feed_ctx)
+        zmq_ctx_term(d.feed_ctx);
+    d.feed_sock = d.feed_ctx = NULL;
+}
+
 static void *dispatcher(void *arg)
 {
     (void)arg;
     for (;;) {
-        zmq_pollitem_t items[2] = {{mr_client_socket(d.client), 0, ZMQ_POLLIN, 0},
-                                   {NULL, d.wake_fd, ZMQ_POLLIN, 0}};
-        zmq_poll(items, 2, 100);   /* also drives the client's resends and deadlines */
+        zmq_pollitem_t items[3] = {{mr_client_socket(d.client), 0, ZMQ_POLLIN, 0},
+                                   {NULL, d.wake_fd, ZMQ_POLLIN, 0},
+                                   {d.feed_sock, 0, ZMQ_POLLIN, 0}};
+        zmq_poll(items, d.feed_sock ? 3 : 2, 100);   /* also drives the client's resends and deadlines */
+        if (items[2].revents & ZMQ_POLLIN)
+            take_events();
         if (items[1].revents & ZMQ_POLLIN) {
             uint64_t n;
             ssize_t got = read(d.wake_fd, &n, sizeof n);
@@ -205,14 +273,17 @@ static void *dispatcher(void *arg)
     return NULL;
 }
 
-int gw_dispatch_start(void)
+int gw_dispatch_start(bool loop)
 {
     mr_client_opts opts = {.broker = gw.broker, .max_inflight = gw.max_in_flight};
     d.client = mr_client_new(&opts);
     d.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     d.accepting = true;
-    if (!d.client || d.wake_fd < 0 || pthread_create(&d.thread, NULL, dispatcher, NULL) != 0) {
+    d.loop = loop;
+    feed_subscribe();
+    if (!d.client || d.wake_fd < 0 || (!loop && pthread_create(&d.thread, NULL, dispatcher, NULL) != 0)) {
         mr_client_free(&d.client);
+        feed_close();
         if (d.wake_fd >= 0)
             close(d.wake_fd);
         d.wake_fd = -1;
@@ -245,10 +316,43 @@ int gw_dispatch_submit(gw_call *c, struct MHD_Connection *conn)
     }
     pthread_mutex_unlock(&d.lock);
     /* a non-empty queue is drained by the dispatcher anyway: when woken
-     * for the first entry, or when a reply makes room */
-    if (ok && was_empty)
+     * for the first entry, or when a reply makes room; the loop sends it
+     * right after libmicrohttpd's turn */
+    if (ok && was_empty && !d.loop)
         wake();
     return ok ? 0 : -1;
+}
+
+/* The loop mode's timeout: libmicrohttpd's, at most 100 ms (the client's
+ * resends and deadlines are driven on each turn). */
+static long loop_timeout(struct MHD_Daemon *httpd)
+{
+    MHD_UNSIGNED_LONG_LONG ms;
+    if (MHD_get_timeout(httpd, &ms) == MHD_YES && ms < 100)
+        return (long)ms;
+    return 100;
+}
+
+void gw_dispatch_loop(struct MHD_Daemon *httpd, volatile sig_atomic_t *stop)
+{
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(httpd, MHD_DAEMON_INFO_EPOLL_FD);
+    int http_fd = info ? info->epoll_fd : -1;
+    while (!*stop) {
+        zmq_pollitem_t items[3] = {{mr_client_socket(d.client), 0, ZMQ_POLLIN, 0},
+                                   {NULL, http_fd, ZMQ_POLLIN, 0},
+                                   {d.feed_sock, 0, ZMQ_POLLIN, 0}};
+        zmq_poll(items, d.feed_sock ? 3 : 2, loop_timeout(httpd));
+        if (items[2].revents & ZMQ_POLLIN)
+            take_events();
+        take_replies();      /* resumes their connections */
+        MHD_run(httpd);      /* new requests (queued calls) and resumed ones (answers) */
+        send_queued();
+    }
+    pthread_mutex_lock(&d.lock);
+    d.accepting = false;
+    pthread_mutex_unlock(&d.lock);
+    drain();
+    MHD_run(httpd);          /* the answers of the drained calls */
 }
 
 void gw_dispatch_stop(void)
@@ -259,8 +363,10 @@ void gw_dispatch_stop(void)
     d.accepting = false;
     pthread_mutex_unlock(&d.lock);
     wake();
-    pthread_join(d.thread, NULL);
+    if (!d.loop)
+        pthread_join(d.thread, NULL);
     mr_client_free(&d.client);
+    feed_close();
     close(d.wake_fd);
     d.wake_fd = -1;
     d.started = false;

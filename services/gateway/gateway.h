@@ -4,10 +4,12 @@
 #define MEDREP_GATEWAY_H
 
 #include <jansson.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "access.h"
+#include "cache.h"
 #include "config.h"
 #include "routes.h"
 #include "store.h"
@@ -26,9 +28,22 @@ typedef struct {
     int token_cache_ms;          /* how long a verified token is trusted without Redis (0: never) */
     int token_cache_max;         /* cached tokens at most (the cache is emptied when full) */
     int max_in_flight;           /* service calls outstanding at once (dispatch.c) */
+    bool loop;                   /* http_mode "loop": one thread for HTTP and the broker */
+    const char *feed;            /* the broker's live event feed (PUB), or NULL */
+    gw_cache *cache;             /* the read cache, or NULL when [gateway] read_cache_ms is 0 */
+    int *cache_ms;               /* per route: max age of its cached answers (0: not cached) */
 } gw_settings;
 
 extern gw_settings gw;
+
+/* What a read that missed the cache (or a write that drops entries)
+ * remembers until its reply: the key (owned), its tag, the epoch. */
+typedef struct {
+    char *key;                   /* NULL: not a cached read */
+    char region[48];
+    char id[136];                /* the tag's id ("" region-wide); path values are < 128 bytes */
+    uint64_t epoch;
+} gw_cache_ticket;
 
 /* This thread's broker client (for owner look-ups; the route's own call
  * goes through dispatch.c) and store pool (made on first use, freed when
@@ -102,7 +117,14 @@ gw_call *gw_call_new(const gw_route *route, const gw_identity *id, const char *r
 void gw_call_free(gw_call **c);
 const gw_route *gw_call_route(const gw_call *c);
 Medrep__Reply *gw_call_reply(const gw_call *c);   /* after the resume; NULL when none */
-int gw_dispatch_start(void);
+gw_cache_ticket *gw_call_ticket(gw_call *c);      /* the call's cache ticket (zeroed at first) */
+/* loop: no dispatcher thread; the caller runs gw_dispatch_loop. */
+int gw_dispatch_start(bool loop);
+struct MHD_Daemon;
+/* The "loop" HTTP mode: runs httpd (started without an internal thread)
+ * and the dispatcher in the calling thread until *stop; then refuses new
+ * calls, waits for those in flight and answers them. */
+void gw_dispatch_loop(struct MHD_Daemon *httpd, volatile sig_atomic_t *stop);
 /* Suspends conn and queues the call; conn is resumed when its reply is
  * there. -1 (conn not suspended) when the gateway is stopping. */
 int gw_dispatch_submit(gw_call *c, struct MHD_Connection *conn);
@@ -114,6 +136,18 @@ void gw_dispatch_stop(void);
 /* The HTTP answer of a service reply to route (reply may be NULL). */
 void gw_answer_from_reply(const gw_route *route, const Medrep__Reply *reply, gw_answer *a);
 
+
+/* ---- readcache.c ---- */
+
+/* After the access checks: answers a (true) from the cache when the
+ * request is cached; otherwise fills t (the key when route is cacheable;
+ * the region and tag id always, for a write's drops) and returns false. */
+bool gw_cache_lookup(const gw_route *route, const gw_params *params, const gw_resource *res,
+                     json_t *query, gw_answer *a, gw_cache_ticket *t);
+/* Stores a read's 200 answer in the cache, or drops what a write's route
+ * names (route->cache_drops), per the call's ticket. body: the answer's text. */
+void gw_cache_after_reply(const gw_route *route, gw_cache_ticket *t, int status, const char *body,
+                          size_t len, const char *content_type);
 
 /* The HTTP status of a reply code (errors.h). */
 int gw_http_status_of(int code);

@@ -6,11 +6,16 @@
  *
  *   gateway [--config FILE]
  *
- * Keys: [gateway] port (8080), threads (4), max_body_bytes (1048576),
+ * Keys: [gateway] port (8080), threads (2), max_body_bytes (1048576),
  * timeout_ms (5000), rate_per_second (200), rate_burst (400),
  * token_cache_ms (2000), token_cache_max (100000), max_in_flight (256),
- * auth_region (the first region), log_level; docs/configuration.md
- * explains each. */
+ * auth_region (the first region), log_level, http_mode (pool: an
+ * internal thread pool of `threads`; loop: one thread for HTTP and the
+ * broker), read_cache_ms (per cache group in [gateway@cache:<group>],
+ * else [gateway], else the group's default: inbox and plan 1000, grades
+ * 30000; 0: off), read_cache_entries
+ * (10000), read_cache_max_body (65536); [feed] endpoint (the events that
+ * invalidate cached answers); docs/configuration-gateway.md explains each. */
 #include <microhttpd.h>
 #include <pthread.h>
 #include <signal.h>
@@ -142,6 +147,14 @@ static enum MHD_Result answer_call(struct MHD_Connection *conn, request_state *s
     gw_answer a = {0};
     const gw_route *route = gw_call_route(st->call);
     gw_answer_from_reply(route, gw_call_reply(st->call), &a);
+    if (!a.text) {
+        a.text = a.body ? json_dumps(a.body, JSON_COMPACT) : strdup("{}");
+        json_decref(a.body);
+        a.body = NULL;
+    }
+    if (a.text)
+        gw_cache_after_reply(route, gw_call_ticket(st->call), a.status, a.text, strlen(a.text),
+                             a.content_type);
     gw_call_free(&st->call);
     gw_metrics_record((int)(route - gw_routes), a.status, mr_mono_us() - st->started_us);
     return send_answer(conn, &a);
@@ -209,6 +222,56 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 /* ---- Start and stop ---- */
 
+/* A cache group's read_cache_ms when neither its section nor [gateway]
+ * sets one: grades change monthly (and by events), the rest by the day. */
+static long long cache_group_default_ms(const char *group)
+{
+    static const struct {
+        const char *group;
+        long long ms;
+    } defaults[] = {{"inbox", 1000}, {"plan", 1000}, {"grades", 30000}};
+    for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
+        if (strcmp(defaults[i].group, group) == 0)
+            return defaults[i].ms;
+    return 1000;
+}
+
+/* The read cache's settings: the max age of each route's answers
+ * (gw.cache_ms) and the cache itself when any route is cached. */
+static int read_cache_settings(const mr_config *cfg, char *err, size_t errcap)
+{
+    long long entries, max_body;
+    if (mr_config_int(cfg, "gateway", "read_cache_entries", 10000, 1, 10000000, &entries, err, errcap) ||
+        mr_config_int(cfg, "gateway", "read_cache_max_body", 65536, 16, 1 << 26, &max_body, err, errcap))
+        return -1;
+    int *cache_ms = calloc(gw_route_count, sizeof *cache_ms);   /* freed at exit */
+    if (!cache_ms) {
+        snprintf(err, errcap, "out of memory");
+        return -1;
+    }
+    gw.cache_ms = cache_ms;
+    bool any = false;
+    for (size_t i = 0; i < gw_route_count; i++) {
+        if (!gw_routes[i].cache)
+            continue;
+        char section[80];   /* the group's own section refines [gateway] */
+        snprintf(section, sizeof section, "gateway@cache:%s", gw_routes[i].cache);
+        bool scoped = mr_config_get(cfg, section, "read_cache_ms") != NULL;
+        long long ms;
+        if (mr_config_int(cfg, scoped ? section : "gateway", "read_cache_ms",
+                          cache_group_default_ms(gw_routes[i].cache), 0, 86400000, &ms, err, errcap))
+            return -1;
+        cache_ms[i] = (int)ms;
+        any = any || ms > 0;
+    }
+    gw.feed = mr_config_get(cfg, "feed", "endpoint");
+    if (any && !(gw.cache = gw_cache_new((size_t)entries, (size_t)max_body))) {
+        snprintf(err, errcap, "out of memory for the read cache");
+        return -1;
+    }
+    return 0;
+}
+
 static volatile sig_atomic_t stop_requested;
 
 static void on_signal(int sig)
@@ -222,7 +285,7 @@ static int read_settings(const mr_config *cfg, char *err, size_t errcap)
     long long port, threads, body, timeout, cache_ms, cache_max, in_flight;
     double rate, burst;
     if (mr_config_int(cfg, "gateway", "port", 8080, 1, 65535, &port, err, errcap) ||
-        mr_config_int(cfg, "gateway", "threads", 4, 1, 256, &threads, err, errcap) ||
+        mr_config_int(cfg, "gateway", "threads", 2, 1, 256, &threads, err, errcap) ||
         mr_config_int(cfg, "gateway", "max_body_bytes", 1 << 20, 1024, 1 << 28, &body, err, errcap) ||
         mr_config_int(cfg, "gateway", "timeout_ms", 5000, 100, 600000, &timeout, err, errcap) ||
         mr_config_double(cfg, "gateway", "rate_per_second", 200, 0.01, 1e9, &rate, err, errcap) ||
@@ -246,11 +309,23 @@ static int read_settings(const mr_config *cfg, char *err, size_t errcap)
         snprintf(err, errcap, "no region configured to keep the API tokens in ([gateway] auth_region)");
         return -1;
     }
-    return 0;
+    const char *mode = mr_config_str(cfg, "gateway", "http_mode", "pool");
+    if (strcmp(mode, "pool") != 0 && strcmp(mode, "loop") != 0) {
+        snprintf(err, errcap, "[gateway] http_mode: '%s' is not pool or loop", mode);
+        return -1;
+    }
+    gw.loop = strcmp(mode, "loop") == 0;
+    return read_cache_settings(cfg, err, errcap);
 }
 
 static struct MHD_Daemon *start_http(void)
 {
+    if (gw.loop)   /* polled from outside, by gw_dispatch_loop */
+        return MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME,
+                                (uint16_t)gw.port, NULL, NULL, on_request, NULL,
+                                MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+                                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+                                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_END);
     return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
                                 MHD_ALLOW_SUSPEND_RESUME,
                             (uint16_t)gw.port, NULL, NULL, on_request, NULL,
@@ -270,6 +345,7 @@ int main(int argc, char **argv)
     mr_config *cfg = mr_config_load(args.config_path, err, sizeof err);
     if (!cfg || read_settings(cfg, err, sizeof err) != 0) {
         fprintf(stderr, "gateway: %s\n", err);
+        free(gw.cache_ms);
         mr_config_free(&cfg);
         return 2;
     }
@@ -279,15 +355,20 @@ int main(int argc, char **argv)
     signal(SIGINT, on_signal);
     signal(SIGPIPE, SIG_IGN);
     pthread_key_create(&conns_key, conns_free);
-    struct MHD_Daemon *d = gw_dispatch_start() == 0 ? start_http() : NULL;
+    struct MHD_Daemon *d = gw_dispatch_start(gw.loop) == 0 ? start_http() : NULL;
     if (!d) {
         fprintf(stderr, "gateway: cannot listen on port %d (or start the dispatcher)\n", gw.port);
         gw_dispatch_stop();
         pthread_key_delete(conns_key);
+        gw_cache_free(&gw.cache);
+        free(gw.cache_ms);
         mr_config_free(&cfg);
         return 1;
     }
-    mr_info("gateway_started", "port=%d threads=%d", gw.port, gw.threads);
+    mr_info("gateway_started", "port=%d threads=%d http_mode=%s read_cache=%s", gw.port, gw.threads,
+            gw.loop ? "loop" : "pool", gw.cache ? "on" : "off");
+    if (gw.loop)
+        gw_dispatch_loop(d, &stop_requested);
     while (!stop_requested)
         pause();
     gw_dispatch_stop();   /* every suspended connection is resumed before the daemon stops */
@@ -298,6 +379,8 @@ int main(int argc, char **argv)
     pthread_key_delete(conns_key);
     gw_rate_free();
     gw_token_cache_free();
+    gw_cache_free(&gw.cache);
+    free(gw.cache_ms);
     mr_config_free(&cfg);
     mr_info("gateway_stopped", "signal=1");
     return 0;

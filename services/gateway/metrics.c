@@ -109,6 +109,36 @@ static void print_services(FILE *out)
         medrep__worker_list_reply__free_unpacked(list, NULL);
 }
 
+/* The read cache's counters (all 0 when the cache is off). */
+static void print_cache(FILE *out)
+{
+    gw_cache_stats st = {0};
+    if (gw.cache)
+        gw_cache_stats_get(gw.cache, &st);
+    fprintf(out, "# TYPE medrep_gateway_cache_hits_total counter\n"
+                 "medrep_gateway_cache_hits_total %llu\n"
+                 "medrep_gateway_cache_misses_total %llu\n"
+                 "medrep_gateway_cache_invalidations_total %llu\n"
+                 "medrep_gateway_cache_expired_total %llu\n"
+                 "medrep_gateway_cache_evictions_total %llu\n"
+                 "medrep_gateway_cache_stored_total %llu\n"
+                 "medrep_gateway_cache_refused_total %llu\n"
+                 "medrep_gateway_cache_entries %zu\n",
+            (unsigned long long)st.hits, (unsigned long long)st.misses, (unsigned long long)st.invalidated,
+            (unsigned long long)st.expired, (unsigned long long)st.evicted, (unsigned long long)st.stored,
+            (unsigned long long)st.refused, st.entries);
+    fprintf(out, "# TYPE medrep_gateway_cache_max_age_seconds gauge\n");
+    for (size_t i = 0; i < gw_route_count; i++) {   /* each group once: its first route */
+        const char *group = gw_routes[i].cache;
+        bool seen = false;
+        for (size_t j = 0; group && j < i; j++)
+            seen = seen || (gw_routes[j].cache && strcmp(gw_routes[j].cache, group) == 0);
+        if (group && !seen)
+            fprintf(out, "medrep_gateway_cache_max_age_seconds{group=\"%s\"} %.3f\n", group,
+                    gw.cache_ms ? gw.cache_ms[i] / 1000.0 : 0.0);
+    }
+}
+
 char *gw_metrics_text(void)
 {
     char *text = NULL;
@@ -125,6 +155,7 @@ char *gw_metrics_text(void)
     for (int slot = 0; slot < (int)gw_route_count; slot++)
         print_route(out, slot, &copy[slot]);
     print_route(out, MAX_ROUTES, &copy[MAX_ROUTES]);
+    print_cache(out);
     print_services(out);
     fclose(out);
     return text;

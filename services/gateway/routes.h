@@ -36,6 +36,17 @@ typedef struct {
     const char *caller_field;          /* set to the caller's user_id (e.g. "approver_id"), or NULL */
     const char *text_field;            /* answer this string field as text/calendar, or NULL */
     const char *required;              /* comma-separated fields the request must have ("meeting.hospital_id") */
+    /* The read cache (cache.h). A GET route with .cache is cacheable: its
+     * answers are kept in that cache group, tagged with the id the route
+     * is about (person_id, the owning rep, team; "" region-wide), and
+     * dropped by the events named in .cache_events ("type:field" pairs,
+     * field being the event's string field holding that id; "type:*"
+     * drops the group's entries of the whole region). A write route's
+     * .cache_drops names the groups whose entries with its own id it
+     * drops before answering. */
+    const char *cache;
+    const char *cache_events;
+    const char *cache_drops;
 } gw_route;
 
 #define GW_MAX_PARAMS 8

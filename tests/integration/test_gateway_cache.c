@@ -1,0 +1,372 @@
+/* test_gateway_cache.c: the gateway's read cache on a real stack (redis,
+ * broker with its live event feed, notify, two gateways). Gateway 1
+ * keeps inbox answers for a minute and follows the feed; gateway 2 keeps
+ * them for a second and sees no events (its feed address leads nowhere);
+ * it runs in the "loop" HTTP mode (one thread for HTTP and the broker).
+ *   - a cached inbox is dropped by the event of a reminder delivered into
+ *     it (a change made through another path) and shows the new item;
+ *   - a write through the gateway (mark read) is visible in the next read;
+ *   - a caller without access to a cached answer still gets 403 (401 for
+ *     a revoked token);
+ *   - with no events seen, the max age bounds the staleness;
+ *   - the cache key tells query parameters apart;
+ *   - a regrade event of one rep drops the cached grades of that rep's
+ *     customers only (entries are tagged with the customer's owner);
+ *   - the max age of a group: its own section, else [gateway], else the
+ *     group's default. 
+ * Hits, misses and invalidations are read back from /metrics. */
+// ctest-label: integration
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "calls.h"
+#include "http.h"
+#include "masterdata.h"
+#include "notify_testlib.h"
+
+static h_stack stack;
+static mr_client *client;
+static int port1, port2;
+static char tok_p1[96], tok_p2[96], tok_dm[96], tok_gone[96], gone_hash[72];
+
+static void make_token(const char *args, char *token, char *hash_out)
+{
+    char bin[512], command[1400], out[512] = "";
+    h_bin("medrep", bin, sizeof bin);
+    snprintf(command, sizeof command, "%s --config %s token create %s", bin, stack.config_path, args);
+    FILE *p = popen(command, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    assert_int_equal(pclose(p), 0);
+    assert_int_equal(sscanf(out, "%95s", token), 1);
+    if (hash_out)
+        assert_int_equal(sscanf(out, "%*s # hash %64s", hash_out), 1);
+}
+
+static bool gateway_up(int port)
+{
+    for (int i = 0; i < 200; i++) {
+        h_http_answer a;
+        int status = h_http(port, "GET", "/healthz", NULL, NULL, &a);
+        h_http_answer_free(&a);
+        if (status == 200)
+            return true;
+        usleep(50 * 1000);
+    }
+    return false;
+}
+
+/* Reps P1 and P2 with one customer each (CU1, CU2). */
+static int stage_customers(void)
+{
+    mr_store *store = h_stack_store(&stack, 0);
+    mr_tx *tx = mr_tx_new();
+    int rc = 0;
+    for (int i = 1; i <= 2; i++) {
+        mr_rep r = {0};
+        snprintf(r.id, sizeof r.id, "P%d", i);
+        snprintf(r.dm_id, sizeof r.dm_id, "D1");
+        snprintf(r.team, sizeof r.team, "ONC");
+        mr_customer c = {0};
+        snprintf(c.id, sizeof c.id, "CU%d", i);
+        snprintf(c.rep_id, sizeof c.rep_id, "P%d", i);
+        rc |= mr_md_stage_rep(tx, "north", &r, NULL) | mr_md_stage_customer(tx, "north", &c, NULL);
+    }
+    if (rc == 0 && mr_tx_commit(store, tx, NULL, NULL, 0, 0, NULL) != MR_TX_COMMITTED)
+        rc = -1;
+    mr_tx_free(&tx);
+    mr_store_free(&store);
+    return rc;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    port1 = h_free_port();
+    port2 = h_free_port();
+    char extra[768];
+    snprintf(extra, sizeof extra,
+             NT_TEST_CONFIG "[gateway]\nport = %d\nthreads = 2\nauth_region = north\ntoken_cache_ms = 0\n"
+                            "rate_per_second = 100000\nrate_burst = 100000\nread_cache_ms = 60000\n"
+                            "[gateway@cache:plan]\nread_cache_ms = 2500\n",
+             port1);
+    const char *regions[] = {"north", NULL};
+    if (h_stack_start(&stack, 1, regions, extra) != 0 ||
+        h_stack_start_service(&stack, "notify", "notify-c1", NULL) < 0 ||
+        h_stack_start_service(&stack, "scoring", "scoring-c1", NULL) < 0 ||
+        h_stack_start_service(&stack, "gateway", "gateway-1", NULL) < 0)
+        return -1;
+    char port_env[64], feed_env[96];
+    snprintf(port_env, sizeof port_env, "MEDREP__GATEWAY__PORT=%d", port2);
+    snprintf(feed_env, sizeof feed_env, "MEDREP__FEED__ENDPOINT=tcp://127.0.0.1:%d", h_free_port());
+    const char *env2[] = {port_env, feed_env, "MEDREP__GATEWAY__READ_CACHE_MS=1000",
+                          "MEDREP__GATEWAY__HTTP_MODE=loop", NULL};
+    if (h_stack_start_service(&stack, "gateway", "gateway-2", env2) < 0 ||
+        h_stack_wait_workers(&stack, "notify", 1, 10000) != 0 ||
+        h_stack_wait_workers(&stack, "scoring", 1, 10000) != 0)
+        return -1;
+    client = h_stack_client(&stack, 8, 2000);
+    if (stage_customers() != 0)
+        return -1;
+    make_token("--user P1 --role rep --region north", tok_p1, NULL);
+    make_token("--user P2 --role rep --region north", tok_p2, NULL);
+    make_token("--user D1 --role dm --region north", tok_dm, NULL);
+    make_token("--user P1 --role rep --region north", tok_gone, gone_hash);
+    return gateway_up(port1) && gateway_up(port2) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    mr_client_free(&client);
+    return h_stack_stop(&stack) == 0 ? 0 : -1;
+}
+
+/* GET path on port as token: the status, and the body into body (cap bytes). */
+static int get(int port, const char *path, const char *token, char *body, size_t cap)
+{
+    h_http_answer a;
+    int status = h_http(port, "GET", path, token, NULL, &a);
+    if (body)
+        snprintf(body, cap, "%s", a.body ? a.body : "");
+    h_http_answer_free(&a);
+    return status;
+}
+
+/* A counter of the gateway's /metrics, or -1. */
+static long long metric(int port, const char *name)
+{
+    h_http_answer a;
+    long long value = -1;
+    if (h_http(port, "GET", "/metrics", NULL, NULL, &a) == 200) {
+        char prefix[128];
+        snprintf(prefix, sizeof prefix, "\n%s ", name);
+        const char *at = strstr(a.body, prefix);
+        if (at)
+            value = atoll(at + strlen(prefix));
+    }
+    h_http_answer_free(&a);
+    return value;
+}
+
+/* Schedules a reminder for person due now (delivered into the inbox by notify). */
+static void deliver_now(const char *id, const char *person, const char *title)
+{
+    Medrep__ScheduleReminderRequest q = MEDREP__SCHEDULE_REMINDER_REQUEST__INIT;
+    q.reminder_id = (char *)id;
+    q.person_id = (char *)person;
+    q.subject_id = "test:cache";
+    q.kind = "manual";
+    q.title = (char *)title;
+    q.has_due_ms = q.has_urgent = true;
+    q.due_ms = mr_now_ms();
+    q.urgent = true;
+    assert_int_equal(nt_rpc(client, "ScheduleReminder", &q.base, &medrep__schedule_reminder_reply__descriptor,
+                            NULL),
+                     MR_OK);
+}
+
+/* Reads path on port until its body contains want (10 s at most). */
+static bool eventually_contains(int port, const char *path, const char *token, const char *want)
+{
+    char body[8192];
+    for (int64_t end = mr_mono_ms() + 10000; mr_mono_ms() < end; usleep(50 * 1000))
+        if (get(port, path, token, body, sizeof body) == 200 && strstr(body, want))
+            return true;
+    return false;
+}
+
+static const char *inbox_p1 = "/v1/regions/north/people/P1/inbox";
+
+static void test_event_drops_cached_inbox(void **state)
+{
+    (void)state;
+    char first[8192], again[8192];
+    long long hits = metric(port1, "medrep_gateway_cache_hits_total");
+    assert_int_equal(get(port1, inbox_p1, tok_p1, first, sizeof first), 200);
+    assert_null(strstr(first, "Delivered by notify"));
+    assert_int_equal(get(port1, inbox_p1, tok_p1, again, sizeof again), 200);
+    assert_string_equal(first, again);
+    assert_true(metric(port1, "medrep_gateway_cache_hits_total") > hits);
+
+    long long dropped = metric(port1, "medrep_gateway_cache_invalidations_total");
+    deliver_now("rc-1", "P1", "Delivered by notify");
+    /* the answer is cached for a minute: only the event can bring the new item */
+    assert_true(eventually_contains(port1, inbox_p1, tok_p1, "Delivered by notify"));
+    assert_true(metric(port1, "medrep_gateway_cache_invalidations_total") > dropped);
+}
+
+static void test_write_visible_at_once(void **state)
+{
+    (void)state;
+    deliver_now("rc-2", "P1", "Mark me read");
+    assert_true(eventually_contains(port1, inbox_p1, tok_p1, "Mark me read"));
+    char body[8192];
+    assert_int_equal(get(port1, inbox_p1, tok_p1, body, sizeof body), 200);   /* cached now */
+    json_t *inbox = json_loads(body, 0, NULL);
+    assert_non_null(inbox);
+    long long unread = json_integer_value(json_object_get(inbox, "unread"));
+    assert_true(unread >= 1);
+    const char *delivery = NULL;
+    json_t *item;
+    size_t i;
+    json_array_foreach(json_object_get(inbox, "items"), i, item) {
+        if (!json_boolean_value(json_object_get(item, "read")))
+            delivery = json_string_value(json_object_get(item, "delivery_id"));
+    }
+    assert_non_null(delivery);
+    char mark[256];
+    snprintf(mark, sizeof mark, "{\"delivery_ids\":[\"%s\"]}", delivery);
+    json_decref(inbox);   /* delivery is not used past here */
+    h_http_answer a;
+    assert_int_equal(h_http(port1, "POST", "/v1/regions/north/people/P1/inbox/read", tok_p1, mark, &a), 200);
+    h_http_answer_free(&a);
+    /* the very next read through this gateway sees the write */
+    assert_int_equal(get(port1, inbox_p1, tok_p1, body, sizeof body), 200);
+    inbox = json_loads(body, 0, NULL);
+    assert_non_null(inbox);
+    assert_int_equal(json_integer_value(json_object_get(inbox, "unread")), unread - 1);
+    json_decref(inbox);
+}
+
+static void test_access_before_cache(void **state)
+{
+    (void)state;
+    char body[8192];
+    assert_int_equal(get(port1, inbox_p1, tok_p1, body, sizeof body), 200);
+    assert_int_equal(get(port1, inbox_p1, tok_gone, NULL, 0), 200);
+    long long hits = metric(port1, "medrep_gateway_cache_hits_total");
+    /* the same request, cached, from callers who may not see it */
+    assert_int_equal(get(port1, inbox_p1, tok_p2, body, sizeof body), 403);
+    assert_non_null(strstr(body, "PERMISSION_DENIED"));
+    assert_int_equal(get(port1, inbox_p1, tok_dm, NULL, 0), 403);   /* people's own things */
+    assert_int_equal(get(port1, inbox_p1, NULL, NULL, 0), 401);
+    char bin[512], command[1400];
+    h_bin("medrep", bin, sizeof bin);
+    snprintf(command, sizeof command, "%s --config %s token revoke %s >/dev/null", bin, stack.config_path,
+             gone_hash);
+    assert_int_equal(system(command), 0);
+    assert_int_equal(get(port1, inbox_p1, tok_gone, NULL, 0), 401);
+    assert_int_equal(metric(port1, "medrep_gateway_cache_hits_total"), hits);   /* none served from it */
+    assert_int_equal(get(port1, inbox_p1, tok_p1, NULL, 0), 200);
+    assert_int_equal(metric(port1, "medrep_gateway_cache_hits_total"), hits + 1);
+}
+
+static void test_max_age_bounds_staleness(void **state)
+{
+    (void)state;
+    char first[8192];
+    assert_int_equal(get(port2, inbox_p1, tok_p1, first, sizeof first), 200);
+    long long hits = metric(port2, "medrep_gateway_cache_hits_total");
+    assert_int_equal(get(port2, inbox_p1, tok_p1, NULL, 0), 200);
+    assert_true(metric(port2, "medrep_gateway_cache_hits_total") > hits);
+    deliver_now("rc-3", "P1", "Seen after max age");
+    /* gateway 2 never hears the event: its answer expires after a second */
+    assert_true(eventually_contains(port2, inbox_p1, tok_p1, "Seen after max age"));
+    assert_true(metric(port2, "medrep_gateway_cache_expired_total") >= 1);
+    assert_int_equal(metric(port2, "medrep_gateway_cache_invalidations_total"), 0);
+}
+
+/* Whether the gateway on port reports this max age of group in /metrics. */
+static bool max_age_is(int port, const char *group, const char *seconds)
+{
+    char want[160];
+    snprintf(want, sizeof want, "medrep_gateway_cache_max_age_seconds{group=\"%s\"} %s\n", group, seconds);
+    h_http_answer a;
+    bool found = h_http(port, "GET", "/metrics", NULL, NULL, &a) == 200 && a.body && strstr(a.body, want);
+    h_http_answer_free(&a);
+    return found;
+}
+
+static void test_max_age_settings(void **state)
+{
+    (void)state;
+    /* gateway 1: [gateway] 60000 for all groups, [gateway@cache:plan] 2500 */
+    assert_true(max_age_is(port1, "inbox", "60.000"));
+    assert_true(max_age_is(port1, "grades", "60.000"));
+    assert_true(max_age_is(port1, "plan", "2.500"));
+    /* gateway 2: [gateway] overridden to 1000 by the environment; the
+     * group's own section still wins */
+    assert_true(max_age_is(port2, "inbox", "1.000"));
+    assert_true(max_age_is(port2, "grades", "1.000"));
+    assert_true(max_age_is(port2, "plan", "2.500"));
+}
+
+static void test_key_has_the_query(void **state)
+{
+    (void)state;
+    deliver_now("rc-4", "P1", "Fourth");
+    assert_true(eventually_contains(port1, inbox_p1, tok_p1, "Fourth"));
+    char one[8192], five[8192], one_again[8192];
+    const char *p1 = "/v1/regions/north/people/P1/inbox?page_size=1";
+    const char *p5 = "/v1/regions/north/people/P1/inbox?page_size=5";
+    for (int round = 0; round < 2; round++) {   /* the second round is answered from the cache */
+        assert_int_equal(get(port1, p1, tok_p1, one, sizeof one), 200);
+        assert_int_equal(get(port1, p5, tok_p1, five, sizeof five), 200);
+    }
+    assert_int_equal(get(port1, p1, tok_p1, one_again, sizeof one_again), 200);
+    assert_string_equal(one, one_again);
+    json_t *a = json_loads(one, 0, NULL), *b = json_loads(five, 0, NULL);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(json_array_size(json_object_get(a, "items")), 1);
+    assert_true(json_array_size(json_object_get(b, "items")) >= 3);
+    json_decref(a);
+    json_decref(b);
+    /* a bad query parameter is still refused, cache or not */
+    assert_int_equal(get(port1, "/v1/regions/north/people/P1/inbox?no_such_field=1", tok_p1, NULL, 0), 400);
+}
+
+static void test_regrade_drops_the_reps_grades(void **state)
+{
+    (void)state;
+    const char *cu1 = "/v1/regions/north/customers/CU1/grades", *cu2 = "/v1/regions/north/customers/CU2/grades";
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(get(port1, cu1, tok_p1, NULL, 0), 200);
+        assert_int_equal(get(port1, cu2, tok_p2, NULL, 0), 200);
+    }
+    assert_int_equal(get(port1, cu2, tok_p1, NULL, 0), 403);   /* another rep's customer, cached or not */
+    long long dropped = metric(port1, "medrep_gateway_cache_invalidations_total");
+    mr_store *store = h_stack_store(&stack, 0);
+    Medrep__CustomerRegraded rg = MEDREP__CUSTOMER_REGRADED__INIT;
+    rg.customer_id = "CU1";
+    rg.rep_id = "P1";
+    rg.product_id = "P-X";
+    rg.new_segment = "A";
+    Medrep__Event ev = MEDREP__EVENT__INIT;
+    ev.body_case = MEDREP__EVENT__BODY_CUSTOMER_REGRADED;
+    ev.customer_regraded = &rg;
+    assert_int_equal(nt_emit(store, &ev), 0);
+    mr_store_free(&store);
+    for (int64_t end = mr_mono_ms() + 10000;
+         mr_mono_ms() < end && metric(port1, "medrep_gateway_cache_invalidations_total") <= dropped;)
+        usleep(50 * 1000);
+    assert_true(metric(port1, "medrep_gateway_cache_invalidations_total") > dropped);
+    long long misses = metric(port1, "medrep_gateway_cache_misses_total");
+    assert_int_equal(get(port1, cu2, tok_p2, NULL, 0), 200);   /* P2's: still cached */
+    assert_int_equal(metric(port1, "medrep_gateway_cache_misses_total"), misses);
+    assert_int_equal(get(port1, cu1, tok_p1, NULL, 0), 200);   /* P1's: dropped, asked again */
+    assert_int_equal(metric(port1, "medrep_gateway_cache_misses_total"), misses + 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_event_drops_cached_inbox),
+        cmocka_unit_test(test_write_visible_at_once),
+        cmocka_unit_test(test_access_before_cache),
+        cmocka_unit_test(test_max_age_bounds_staleness),
+        cmocka_unit_test(test_max_age_settings),
+        cmocka_unit_test(test_key_has_the_query),
+        cmocka_unit_test(test_regrade_drops_the_reps_grades),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
