@@ -26,6 +26,8 @@ static void event_owner(const Medrep__Event *ev, const char **rep, const char **
     case MEDREP__EVENT__BODY_MEETING_CHANGED: *rep = ev->meeting_changed->rep_id; break;
     case MEDREP__EVENT__BODY_FOLLOW_UP_DUE: *rep = ev->follow_up_due->rep_id; break;
     case MEDREP__EVENT__BODY_REMINDER_DELIVERED: *person = ev->reminder_delivered->recipient_id; break;
+    case MEDREP__EVENT__BODY_PLAN_CHANGED: *rep = ev->plan_changed->rep_id; break;
+    case MEDREP__EVENT__BODY_INBOX_READ: *person = ev->inbox_read->person_id; break;
     default: break;
     }
 }

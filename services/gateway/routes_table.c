@@ -57,7 +57,8 @@ const gw_route gw_routes[] = {
           .cache_drops = "plan"),
     ROUTE("GET", "/reps/{rep_id}/plans/{period}", "scheduling", "GetPlan", plan_request, plan_reply,
           GW_TOUCH_REP, "a rep's stored plan of a period, with routes", .cache = "plan",
-          .cache_events = "call_planned:rep_id,call_logged:rep_id,call_cancelled:rep_id,meeting_changed:rep_id"),
+          .cache_events = "call_planned:rep_id,call_logged:rep_id,call_cancelled:rep_id,meeting_changed:rep_id,"
+                          "plan_changed:rep_id"),
     ROUTE("GET", "/reps/{rep_id}/quarters/{quarter}", "scheduling", "QuarterPlan", quarter_plan_request,
           quarter_plan_reply, GW_TOUCH_REP, "a rep's quarter targets and their approval state"),
     ROUTE("POST", "/reps/{rep_id}/quarters/{quarter}/approval", "scheduling", "ApproveQuarter",
@@ -139,7 +140,7 @@ const gw_route gw_routes[] = {
     /* ---- notification (DOMAIN.md 5) ---- */
     ROUTE("GET", "/people/{person_id}/inbox", "notify", "InboxList", inbox_list_request, inbox_list_reply,
           GW_TOUCH_PERSON, "a person's inbox with the unread count, paged (page_token, page_size)",
-          .cache = "inbox", .cache_events = "reminder_delivered:recipient_id"),
+          .cache = "inbox", .cache_events = "reminder_delivered:recipient_id,inbox_read:person_id"),
     ROUTE("POST", "/people/{person_id}/inbox/read", "notify", "InboxMarkRead", inbox_mark_read_request,
           inbox_mark_read_reply, GW_TOUCH_PERSON, "mark inbox items read", .required = "delivery_ids",
           .cache_drops = "inbox"),

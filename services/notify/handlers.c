@@ -580,6 +580,21 @@ out:
     return call->code;
 }
 
+/* InboxRead for the items this call marked, staged in its tx (commits
+ * once with the SREMs); nothing when none was unread. 0 or -1 (failed). */
+static int emit_inbox_read(mr_call *call, const char *person, int marked)
+{
+    if (marked <= 0)
+        return 0;
+    Medrep__InboxRead ir = MEDREP__INBOX_READ__INIT;
+    ir.person_id = (char *)person;
+    ir.count = marked, ir.has_count = true;
+    Medrep__Event ev = MEDREP__EVENT__INIT;
+    ev.body_case = MEDREP__EVENT__BODY_INBOX_READ;
+    ev.inbox_read = &ir;
+    return mr_call_emit(call, &ev);
+}
+
 static int inbox_mark_read(mr_call *call)
 {
     Medrep__InboxMarkReadRequest *q = mr_call_decode(call, &medrep__inbox_mark_read_request__descriptor);
@@ -596,6 +611,7 @@ static int inbox_mark_read(mr_call *call)
         mr_call_fail(call, MR_UNAVAILABLE, "redis unavailable: %s", mr_store_error(call->store));
     } else {
         nt_key(key, sizeof key, call->region, "inboxunread:%s", q->person_id);
+        long long before = unread;
         for (size_t i = 0; i < q->n_delivery_ids; i++) {
             mr_val *v = mr_store_cmd(call->store, "SISMEMBER %s %s", key, q->delivery_ids[i]);
             bool member = !mr_val_is_error(v) && mr_val_int(v) == 1;
@@ -609,7 +625,8 @@ static int inbox_mark_read(mr_call *call)
         Medrep__InboxMarkReadReply reply = MEDREP__INBOX_MARK_READ_REPLY__INIT;
         reply.has_unread = true;
         reply.unread = unread;
-        mr_call_reply(call, &reply.base);
+        if (emit_inbox_read(call, q->person_id, (int)(before - unread)) == 0)
+            mr_call_reply(call, &reply.base);
     }
     protobuf_c_message_free_unpacked(&q->base, NULL);
     return call->code;

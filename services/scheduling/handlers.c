@@ -148,6 +148,7 @@ static int plan(mr_call *call)
         return call->code;
     sched_ctx c;
     sched_ctx_from_call(&c, call);
+    c.plan_reason = "plan";
     sched_calls calls = {0};
     Medrep__PlanReply r = MEDREP__PLAN_REPLY__INIT;
     sc_shortfall sf[2 * SC_SHORTFALLS_MAX];
@@ -603,8 +604,10 @@ static int update_call(mr_call *call)
     sched_ctx c;
     sched_ctx_from_call(&c, call);
     sched_call uc;
+    c.plan_reason = "update_call";
     if (c.code == MR_OK && load_planned(&c, req->call_id, &uc) == 0) {
         int64_t at[2] = {uc.start_ms, uc.start_ms};
+        bool was_pinned = uc.pinned;
         if (req->has_start_ms && req->start_ms != 0) {
             if (req->start_ms < c.now_ms)
                 sched_fail(&c, MR_INVALID_ARGUMENT, "start_ms: a call cannot move into the past");
@@ -613,6 +616,7 @@ static int update_call(mr_call *call)
         }
         if (req->has_pinned)
             uc.pinned = req->pinned;
+        c.plan_bias = at[1] != at[0] || uc.pinned != was_pinned ? 1 : 0;   /* the call itself */
         sched_overrides ov = {.calls = &uc, .ncalls = 1};
         if (c.code == MR_OK && sched_stage_delete_call(&c, &uc) == 0 && sched_stage_call(&c, &uc) == 0 &&
             replan_at(&c, uc.rep, at, 2, &ov) == 0) {
@@ -660,6 +664,7 @@ static int add_call(mr_call *call)
         ac->start_ms = req->start_ms;
         ac->duration = dur;
         ac->pinned = true;
+        c.plan_reason = "add_call", c.plan_bias = 1;   /* the added call */
         sched_overrides ov = {.calls = ac, .ncalls = 1};
         if (c.code == MR_OK && sched_stage_call(&c, ac) == 0 && emit_planned(&c, ac) == 0 &&
             replan_at(&c, ac->rep, &ac->start_ms, 1, &ov) == 0) {
@@ -683,6 +688,7 @@ static int add_time_off(mr_call *call)
         return call->code;
     sched_ctx c;
     sched_ctx_from_call(&c, call);
+    c.plan_reason = "time_off";
     mr_rep rep;
     if (check_rep_id(call, req->rep_id) != MR_OK)
         ;

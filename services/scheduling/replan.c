@@ -4,7 +4,9 @@
  * core's problem, runs the planner, and stages the changes: the
  * replaceable planned calls (and talks) of the remaining days are deleted
  * and the new plan's calls written; done, pinned, added and past calls
- * stay. A meeting held at a hospital becomes a fixed stop there. */
+ * stay. A meeting held at a hospital becomes a fixed stop there. When
+ * calls of the month changed (net: a call planned again as it was is no
+ * change), PlanChanged is staged in the same tx (the unit's reason). */
 #include "scheduling_svc.h"
 
 #include <stdio.h>
@@ -38,6 +40,7 @@ typedef struct {
     int nbusy;
     int64_t today;
     int minute_now;
+    bool *gone;                 /* per month call: deleted as replaceable, not planned again */
 } inputs;
 
 static void inputs_free(inputs *in)
@@ -49,6 +52,7 @@ static void inputs_free(inputs *in)
     free(in->days);
     free(in->fixed);
     free(in->excluded);
+    free(in->gone);
     sched_calls_free(&in->month);
     sched_calls_free(&in->before);
     free(in->busy);
@@ -298,7 +302,8 @@ static int split_calls(sched_ctx *c, inputs *in, const sc_period *month, int fro
 {
     in->fixed = calloc((size_t)(in->month.n + in->nbusy + 1), sizeof *in->fixed);
     in->excluded = calloc((size_t)(in->month.n ? in->month.n : 1), sizeof *in->excluded);
-    if (!in->fixed || !in->excluded)
+    in->gone = calloc((size_t)(in->month.n ? in->month.n : 1), sizeof *in->gone);
+    if (!in->fixed || !in->excluded || !in->gone)
         return sched_fail(c, MR_INTERNAL, "out of memory");
     for (int i = 0; i < in->month.n; i++) {
         const sched_call *s = &in->month.v[i];
@@ -313,6 +318,7 @@ static int split_calls(sched_ctx *c, inputs *in, const sc_period *month, int fro
         if (replaceable(s, d, from_day)) {
             if (sched_stage_delete_call(c, s) != 0)
                 return -1;
+            in->gone[i] = true;
             continue;
         }
         int loc = hospital_loc(in, s->hospital);
@@ -415,10 +421,28 @@ static void make_unique(const inputs *in, int from_day, const sc_period *month, 
     }
 }
 
-/* Writes the plan: new calls, moved any-time calls; out gets the month. */
-static int stage_plan(sched_ctx *c, inputs *in, const sc_period *month, int from_day,
-                      const sc_plan *plan, sched_calls *out)
+/* A new call that is a deleted replaceable call again, unchanged: clears
+ * its gone mark and says true (it is no change of the plan). */
+static bool same_again(inputs *in, const sched_call *call)
 {
+    for (int i = 0; i < in->month.n; i++) {
+        const sched_call *s = &in->month.v[i];
+        if (in->gone[i] && !strcmp(s->id, call->id) && s->start_ms == call->start_ms &&
+            s->duration == call->duration && !strcmp(s->hospital, call->hospital) &&
+            !strcmp(s->segment, call->segment) && !strcmp(s->origin, call->origin)) {
+            in->gone[i] = false;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Writes the plan: new calls, moved any-time calls; out gets the month;
+ * *changed counts the calls added, moved or removed (the net change). */
+static int stage_plan(sched_ctx *c, inputs *in, const sc_period *month, int from_day,
+                      const sc_plan *plan, sched_calls *out, int *changed)
+{
+    *changed = 0;
     for (int i = 0; i < plan->ncalls; i++) {
         const sc_call *pc = &plan->calls[i];
         sched_call call;
@@ -429,12 +453,14 @@ static int stage_plan(sched_ctx *c, inputs *in, const sc_period *month, int from
             int64_t at = sc_local_ms(c->rg->tz, month->first + pc->day, pc->start);
             if (at != call.start_ms) {
                 call.start_ms = at;
+                ++*changed;
                 if (sched_stage_call(c, &call) != 0)
                     return -1;
             }
         } else {
             fill_new_call(c, in, month, pc, &call);
             make_unique(in, from_day, month, c, &call);
+            *changed += same_again(in, &call) ? 0 : 1;
             if (sched_stage_call(c, &call) != 0)
                 return -1;
         }
@@ -444,7 +470,27 @@ static int stage_plan(sched_ctx *c, inputs *in, const sc_period *month, int from
     for (int i = 0; out && i < in->month.n; i++)
         if (!strcmp(in->month.v[i].state, "cancelled") && sched_calls_push(out, &in->month.v[i]) != 0)
             return sched_fail(c, MR_INTERNAL, "out of memory");
+    for (int i = 0; i < in->month.n; i++)
+        *changed += in->gone[i] ? 1 : 0;
     return 0;
+}
+
+/* PlanChanged for the rep's month, staged in the unit's tx (it commits
+ * once with the plan); nothing when the plan did not change. */
+static int emit_changed(sched_ctx *c, const char *rep, const sc_period *month, int changed)
+{
+    changed += c->plan_bias;
+    if (changed <= 0)
+        return 0;
+    Medrep__PlanChanged pc = MEDREP__PLAN_CHANGED__INIT;
+    pc.rep_id = (char *)rep;
+    pc.period = (char *)month->text;
+    pc.reason = (char *)(c->plan_reason ? c->plan_reason : "replan");
+    pc.calls_changed = changed, pc.has_calls_changed = true;
+    Medrep__Event ev = MEDREP__EVENT__INIT;
+    ev.body_case = MEDREP__EVENT__BODY_PLAN_CHANGED;
+    ev.plan_changed = &pc;
+    return sched_emit(c, &ev);
 }
 
 static int stage_summary(sched_ctx *c, const char *rep, const sc_period *month, const sc_plan *plan,
@@ -610,8 +656,10 @@ int sched_replan(sched_ctx *c, const char *rep, const sc_period *month, const sc
         if (sc_plan_targets(&p) != 0 || sc_plan_make(&p, &plan) != 0)
             sched_fail(c, MR_INTERNAL, "the planner failed (out of memory or bad input)");
         else {
-            rc = stage_plan(c, in, month, from_day, &plan, out) == 0 &&
-                         stage_summary(c, rep, month, &plan, summary, shortfalls, nshortfalls) == 0
+            int changed = 0;
+            rc = stage_plan(c, in, month, from_day, &plan, out, &changed) == 0 &&
+                         stage_summary(c, rep, month, &plan, summary, shortfalls, nshortfalls) == 0 &&
+                         emit_changed(c, rep, month, changed) == 0
                      ? 0
                      : -1;
             sc_plan_free(&plan);

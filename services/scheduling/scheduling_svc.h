@@ -69,6 +69,9 @@ typedef struct {
     char err[256];
     char locked_rep[64];         /* the rep whose plan version this unit expects */
     char touched_rep[64];        /* the rep whose version increment is staged */
+    const char *plan_reason;     /* PlanChanged's reason (static string); NULL: "replan" */
+    int plan_bias;               /* calls the unit changed itself before replanning (counted
+                                  * into every PlanChanged it emits) */
 } sched_ctx;
 
 typedef struct {

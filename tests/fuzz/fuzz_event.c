@@ -48,6 +48,16 @@ static void walk_body(const Medrep__Event *ev)
     case MEDREP__EVENT__BODY_REMINDER_DELIVERED:
         touch_string(ev->reminder_delivered->delivery_id);
         break;
+    case MEDREP__EVENT__BODY_PLAN_CHANGED:
+        touch_string(ev->plan_changed->rep_id);
+        touch_string(ev->plan_changed->period);
+        touch_string(ev->plan_changed->reason);
+        sink += (size_t)ev->plan_changed->calls_changed;
+        break;
+    case MEDREP__EVENT__BODY_INBOX_READ:
+        touch_string(ev->inbox_read->person_id);
+        sink += (size_t)ev->inbox_read->count;
+        break;
     case MEDREP__EVENT__BODY_PROBE:
         touch_string(ev->probe->token);
         break;

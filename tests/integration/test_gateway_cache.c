@@ -13,7 +13,9 @@
  *   - a regrade event of one rep drops the cached grades of that rep's
  *     customers only (entries are tagged with the customer's owner);
  *   - the max age of a group: its own section, else [gateway], else the
- *     group's default. 
+ *     group's default;
+ *   - a mark-read through the broker (not the gateway) drops the cached
+ *     inbox by its inbox_read event, well before the max age.
  * Hits, misses and invalidations are read back from /metrics. */
 // ctest-label: integration
 #include <setjmp.h>
@@ -357,6 +359,52 @@ static void test_regrade_drops_the_reps_grades(void **state)
     assert_int_equal(metric(port1, "medrep_gateway_cache_misses_total"), misses + 1);
 }
 
+/* The unread count and an unread delivery of P1's inbox read through port. */
+static long long unread_of(int port, char *delivery, size_t cap)
+{
+    char body[8192];
+    assert_int_equal(get(port, inbox_p1, tok_p1, body, sizeof body), 200);
+    json_t *inbox = json_loads(body, 0, NULL);
+    assert_non_null(inbox);
+    long long unread = json_integer_value(json_object_get(inbox, "unread"));
+    json_t *item;
+    size_t i;
+    json_array_foreach(json_object_get(inbox, "items"), i, item) {
+        if (delivery && !json_boolean_value(json_object_get(item, "read")))
+            snprintf(delivery, cap, "%s", json_string_value(json_object_get(item, "delivery_id")));
+    }
+    json_decref(inbox);
+    return unread;
+}
+
+static void test_mark_read_elsewhere_drops_cached_inbox(void **state)
+{
+    (void)state;
+    deliver_now("rc-5", "P1", "Read through the broker");
+    assert_true(eventually_contains(port1, inbox_p1, tok_p1, "Read through the broker"));
+    char delivery[128] = "";
+    long long unread = unread_of(port1, delivery, sizeof delivery);   /* cached for a minute now */
+    assert_true(unread >= 1);
+    assert_true(delivery[0]);
+    long long hits = metric(port1, "medrep_gateway_cache_hits_total");
+    assert_int_equal(unread_of(port1, NULL, 0), unread);
+    assert_true(metric(port1, "medrep_gateway_cache_hits_total") > hits);
+    long long dropped = metric(port1, "medrep_gateway_cache_invalidations_total");
+    /* marked read through the broker, as the CLI does: only inbox_read can tell gateway 1 */
+    char *ids[] = {delivery};
+    Medrep__InboxMarkReadRequest mark = MEDREP__INBOX_MARK_READ_REQUEST__INIT;
+    mark.person_id = "P1";
+    mark.delivery_ids = ids;
+    mark.n_delivery_ids = 1;
+    assert_int_equal(nt_rpc(client, "InboxMarkRead", &mark.base, &medrep__inbox_mark_read_reply__descriptor, NULL),
+                     MR_OK);
+    long long now = unread;
+    for (int64_t end = mr_mono_ms() + 10000; mr_mono_ms() < end && now == unread; usleep(50 * 1000))
+        now = unread_of(port1, NULL, 0);
+    assert_int_equal(now, unread - 1);   /* well before the minute of max age */
+    assert_true(metric(port1, "medrep_gateway_cache_invalidations_total") > dropped);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -367,6 +415,7 @@ int main(void)
         cmocka_unit_test(test_max_age_settings),
         cmocka_unit_test(test_key_has_the_query),
         cmocka_unit_test(test_regrade_drops_the_reps_grades),
+        cmocka_unit_test(test_mark_read_elsewhere_drops_cached_inbox),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

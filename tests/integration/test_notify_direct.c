@@ -1,7 +1,8 @@
 /* test_notify_direct.c: inbox-only reminders delivered by the mover
  * itself (services/notify/direct.c, mover.c) on a real stack: the inbox
  * item and the ReminderDelivered event it packs in Lua read back as the
- * C path would write them (every field; unread count; mark read); the
+ * C path would write them (every field; unread count; mark read, which
+ * emits one InboxRead, none when marked again); the
  * reminder is gone with the delivery; a preference change after
  * scheduling takes effect (the reminder goes the generic way, through the
  * sender); the same delivery id scheduled again after its delivery is not
@@ -88,6 +89,31 @@ static seen_event events_of(const char *rid)
     return out;
 }
 
+/* InboxRead events of person in the north stream; *last_count: the last one's count. */
+static int inbox_read_count(const char *person, int *last_count)
+{
+    mr_val *v = mr_store_cmd(store, "XRANGE {r:north}:events - + COUNT 100000");
+    int n = 0;
+    for (size_t i = 0; v && i < mr_val_count(v); i++) {
+        const mr_val *fields = mr_val_at(mr_val_at(v, i), 1);
+        for (size_t f = 0; f + 1 < mr_val_count(fields); f += 2) {
+            size_t len = 0;
+            const char *data = mr_val_str(mr_val_at(fields, f + 1), &len);
+            if (strcmp(mr_val_str(mr_val_at(fields, f), NULL), "ev") != 0 || !data)
+                continue;
+            Medrep__Event *ev = medrep__event__unpack(NULL, len, (const uint8_t *)data);
+            if (ev && ev->body_case == MEDREP__EVENT__BODY_INBOX_READ && !strcmp(ev->inbox_read->person_id, person)) {
+                n++;
+                *last_count = ev->inbox_read->count;
+            }
+            if (ev)
+                medrep__event__free_unpacked(ev, NULL);
+        }
+    }
+    mr_val_free(&v);
+    return n;
+}
+
 static bool ends_with(const char *s, const char *tail)
 {
     size_t a = strlen(s), b = strlen(tail);
@@ -159,6 +185,15 @@ static void test_direct_delivery(void **state)
                             (ProtobufCMessage **)&read), MR_OK);
     assert_int_equal(read->unread, 0);
     medrep__inbox_mark_read_reply__free_unpacked(read, NULL);
+    /* one InboxRead with the change; marking it again changes nothing and emits nothing */
+    int count = 0;
+    assert_int_equal(inbox_read_count("PD1", &count), 1);
+    assert_int_equal(count, 1);
+    assert_int_equal(nt_rpc(client, "InboxMarkRead", &mark.base, &medrep__inbox_mark_read_reply__descriptor,
+                            (ProtobufCMessage **)&read), MR_OK);
+    assert_int_equal(read->unread, 0);
+    medrep__inbox_mark_read_reply__free_unpacked(read, NULL);
+    assert_int_equal(inbox_read_count("PD1", &count), 1);
 
     /* notify's consumer acknowledged its own event without handling it */
     assert_int_equal(wait_no_pending(), 0);

@@ -1,5 +1,6 @@
 /* test_scheduling_service.c: the scheduling service through the real
- * broker on a real Redis: plans stored and answered, idempotent retries,
+ * broker on a real Redis: plans stored and answered (one PlanChanged with
+ * the plan, none when planned again to the same calls), idempotent retries,
  * one call by id (GetCall), clear errors that change nothing, call reports (locking, backdating,
  * CallLogged with the adoption stage, the next appointment planned),
  * cancel / move / pin / add kept by replanning, time off, grades from
@@ -244,10 +245,18 @@ static int teardown(void **state)
 
 /* ---- tests ---- */
 
+static int plan_changed_count(const char *rep, const char *period, char *last_reason, int *last_changed);
+
 static void test_plan_month_stored_and_replayed(void **state)
 {
     (void)state;
+    char reason[32] = "";
+    int changed = 0, before = plan_changed_count("R1", next_month, reason, &changed);
     Medrep__PlanReply *p = plan("Plan", "north", "R1", next_month);
+    /* one PlanChanged, committed with the plan */
+    assert_int_equal(plan_changed_count("R1", next_month, reason, &changed), before + 1);
+    assert_string_equal(reason, "plan");
+    assert_int_equal(changed, (int)p->n_calls);
     assert_true(p->n_calls > 50);
     assert_true(p->norms_checked > 0);
     assert_string_equal(p->timezone, "Asia/Shanghai");
@@ -292,6 +301,8 @@ static void test_plan_month_stored_and_replayed(void **state)
     medrep__reply__free_unpacked(r1, NULL);
     medrep__reply__free_unpacked(r2, NULL);
     assert_int_equal(month_calls_stored("R1"), stored);
+    /* planning again to the same plan changes nothing: no event (nor on the replay) */
+    assert_int_equal(plan_changed_count("R1", next_month, reason, &changed), before + 1);
     medrep__plan_reply__free_unpacked(p, NULL);
     medrep__plan_reply__free_unpacked(g, NULL);
 }
@@ -415,6 +426,34 @@ static int log_call(const char *customer, int64_t start_ms, int nobj, int stage,
     Medrep__LogCallRequest req = MEDREP__LOG_CALL_REQUEST__INIT;
     req.report = &rep;
     return rpc("LogCall", "north", &req.base, &medrep__log_call_reply__descriptor, out, msg);
+}
+
+/* PlanChanged events of rep and period in the north stream (reason into
+ * last_reason, calls_changed of the last into *last_changed). */
+static int plan_changed_count(const char *rep, const char *period, char *last_reason, int *last_changed)
+{
+    mr_val *v = mr_store_cmd(store, "XRANGE {r:north}:events - + COUNT 100000");
+    int n = 0;
+    for (size_t i = 0; v && i < mr_val_count(v); i++) {
+        const mr_val *fields = mr_val_at(mr_val_at(v, i), 1);
+        for (size_t f = 0; f + 1 < mr_val_count(fields); f += 2) {
+            size_t len = 0;
+            const char *data = mr_val_str(mr_val_at(fields, f + 1), &len);
+            if (strcmp(mr_val_str(mr_val_at(fields, f), NULL), "ev") != 0 || !data)
+                continue;
+            Medrep__Event *ev = medrep__event__unpack(NULL, len, (const uint8_t *)data);
+            if (ev && ev->body_case == MEDREP__EVENT__BODY_PLAN_CHANGED && !strcmp(ev->plan_changed->rep_id, rep) &&
+                !strcmp(ev->plan_changed->period, period)) {
+                n++;
+                snprintf(last_reason, 32, "%s", ev->plan_changed->reason);
+                *last_changed = ev->plan_changed->calls_changed;
+            }
+            if (ev)
+                medrep__event__free_unpacked(ev, NULL);
+        }
+    }
+    mr_val_free(&v);
+    return n;
 }
 
 /* The last event of the stream of a type, unpacked (caller frees). */
@@ -560,9 +599,23 @@ static void test_cancel_move_add_kept_by_replanning(void **state)
     ur.call_id = b_id;
     ur.start_ms = moved, ur.has_start_ms = true;
     Medrep__UpdateCallReply *uout = NULL;
+    char reason[32] = "";
+    int changed = 0, events = plan_changed_count("R1", next_month, reason, &changed);
     assert_int_equal(rpc("UpdateCall", "north", &ur.base, &medrep__update_call_reply__descriptor, &uout, NULL), MR_OK);
     assert_true(uout->call->pinned);
     medrep__update_call_reply__free_unpacked(uout, NULL);
+    /* one PlanChanged for the month, the moved call counted */
+    assert_int_equal(plan_changed_count("R1", next_month, reason, &changed), events + 1);
+    assert_string_equal(reason, "update_call");
+    assert_true(changed >= 1);
+    /* pinning it again where it is changes nothing: no event */
+    Medrep__UpdateCallRequest again = MEDREP__UPDATE_CALL_REQUEST__INIT;
+    again.call_id = b_id;
+    again.pinned = true, again.has_pinned = true;
+    assert_int_equal(rpc("UpdateCall", "north", &again.base, &medrep__update_call_reply__descriptor, &uout, NULL),
+                     MR_OK);
+    medrep__update_call_reply__free_unpacked(uout, NULL);
+    assert_int_equal(plan_changed_count("R1", next_month, reason, &changed), events + 1);
 
     /* the rep adds a call by hand */
     Medrep__AddCallRequest ar = MEDREP__ADD_CALL_REQUEST__INIT;
@@ -638,6 +691,8 @@ static void test_time_off_and_meeting_block_time(void **state)
 static void test_regrade_and_follow_up_events(void **state)
 {
     (void)state;
+    char reason[32] = "";
+    int changed = 0, events = plan_changed_count("R1", next_month, reason, &changed);
     mr_tx *tx = mr_tx_new();
     /* a D customer becomes A: the stored next-month plan follows */
     regrade(tx, "north", "R1-C19", "A", 1);
@@ -657,6 +712,10 @@ static void test_regrade_and_follow_up_events(void **state)
     Medrep__PlanReply *p = plan("GetPlan", "north", "R1", next_month);
     assert_true(calls_of(p, "R1-C19", "planned") >= 3);
     medrep__plan_reply__free_unpacked(p, NULL);
+    /* the debounced replan (ReplanDirty) announced the rewritten month */
+    assert_true(plan_changed_count("R1", next_month, reason, &changed) > events);
+    assert_string_equal(reason, "replan");
+    assert_true(changed > 0);
     mr_val *v = mr_store_cmd(store, "KEYS %s", "{r:north}:sched:call:R1.R1-C18.fu.*");
     assert_int_equal(mr_val_count(v), 1);
     mr_val_free(&v);
