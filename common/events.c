@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
 #include <time.h>
 #include <zmq.h>
 
@@ -524,6 +526,9 @@ struct mr_feed {
     pthread_t thread;
     atomic_bool stop;
     void *pub;
+    mr_feed_seq seq;        /* the last message's; used only by the feed thread */
+    int heartbeat_ms;
+    int64_t last_sent_ms;   /* monotonic time of the last message */
     mr_store_pool *pool;    /* owned; used only by the feed thread */
     feed_region *regions;
     size_t nregions;
@@ -554,6 +559,52 @@ static int feed_find_tail(feed_region *r)
     return 0;
 }
 
+void mr_feed_seq_encode(const mr_feed_seq *seq, uint8_t buf[MR_FEED_SEQ_BYTES])
+{
+    for (int i = 0; i < 8; i++) {
+        buf[i] = (uint8_t)(seq->session >> (56 - 8 * i));
+        buf[8 + i] = (uint8_t)(seq->counter >> (56 - 8 * i));
+    }
+}
+
+bool mr_feed_seq_decode(const void *data, size_t len, mr_feed_seq *out)
+{
+    if (data == NULL || len != MR_FEED_SEQ_BYTES)
+        return false;
+    const uint8_t *b = data;
+    *out = (mr_feed_seq){0};
+    for (int i = 0; i < 8; i++) {
+        out->session = out->session << 8 | b[i];
+        out->counter = out->counter << 8 | b[8 + i];
+    }
+    return true;
+}
+
+bool mr_feed_is_heartbeat(const void *topic, size_t len)
+{
+    return len == strlen(MR_FEED_HEARTBEAT_TOPIC) && memcmp(topic, MR_FEED_HEARTBEAT_TOPIC, len) == 0;
+}
+
+/* Sends one message: topic, body, the next sequence. The counter grows
+ * even when the send fails, so a subscriber sees the loss as a gap. */
+static void feed_send(mr_feed *f, const char *topic, size_t topic_len, const void *body, size_t body_len)
+{
+    f->seq.counter++;
+    f->last_sent_ms = mr_mono_ms();
+    uint8_t seq[MR_FEED_SEQ_BYTES];
+    mr_feed_seq_encode(&f->seq, seq);
+    if (zmq_send(f->pub, topic, topic_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+        return;
+    zmq_send(f->pub, body, body_len, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    zmq_send(f->pub, seq, sizeof seq, ZMQ_DONTWAIT);
+}
+
+static void feed_heartbeat_if_idle(mr_feed *f)
+{
+    if (mr_mono_ms() - f->last_sent_ms >= f->heartbeat_ms)
+        feed_send(f, MR_FEED_HEARTBEAT_TOPIC, strlen(MR_FEED_HEARTBEAT_TOPIC), "", 0);
+}
+
 static void feed_publish(mr_feed *f, const feed_region *r, const mr_val *fields)
 {
     size_t type_len = 0, ev_len = 0;
@@ -566,9 +617,7 @@ static void feed_publish(mr_feed *f, const feed_region *r, const mr_val *fields)
                      type ? type : "unknown");
     if (n < 0 || (size_t)n >= sizeof topic)
         n = (int)sizeof topic - 1;
-    if (zmq_send(f->pub, topic, (size_t)n, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
-        return;
-    zmq_send(f->pub, ev, ev_len, ZMQ_DONTWAIT);
+    feed_send(f, topic, (size_t)n, ev, ev_len);
 }
 
 static feed_region *feed_region_by_key_len(mr_feed *f, const char *key, size_t len)
@@ -643,7 +692,7 @@ static int feed_poll_server(mr_feed *f, mr_store *server, int block_ms)
 static void *feed_main(void *arg)
 {
     mr_feed *f = arg;
-    int block_ms = FEED_BLOCK_MS / (int)f->nservers;
+    int block_ms = (f->heartbeat_ms < FEED_BLOCK_MS ? f->heartbeat_ms : FEED_BLOCK_MS) / (int)f->nservers;
     if (block_ms < FEED_MIN_BLOCK_MS)
         block_ms = FEED_MIN_BLOCK_MS;
     while (!atomic_load(&f->stop)) {
@@ -653,6 +702,8 @@ static void *feed_main(void *arg)
                 failed = true;
         if (failed && !atomic_load(&f->stop))
             pause_ms(FEED_RETRY_PAUSE_MS);
+        else if (!failed)
+            feed_heartbeat_if_idle(f);   /* only while every stream is being read */
     }
     return NULL;
 }
@@ -728,6 +779,15 @@ mr_feed *mr_feed_start(void *zmq_ctx, const mr_config *cfg, const char *endpoint
         return NULL;
     }
     atomic_init(&f->stop, false);
+    long long heartbeat;
+    if (mr_config_int(cfg, "feed", "heartbeat_ms", MR_FEED_DEFAULT_HEARTBEAT_MS, 1, 3600000, &heartbeat, err,
+                      errcap) != 0)
+        goto fail;
+    f->heartbeat_ms = (int)heartbeat;
+    while (f->seq.session == 0)   /* a new session at every start */
+        if (getrandom(&f->seq.session, sizeof f->seq.session, 0) != (ssize_t)sizeof f->seq.session)
+            f->seq.session = (uint64_t)mr_mono_ms() ^ ((uint64_t)getpid() << 32);
+    f->last_sent_ms = mr_mono_ms();
     f->pool = mr_store_pool_new(cfg, err, errcap);
     if (f->pool == NULL)
         goto fail;

@@ -21,9 +21,17 @@
  * with the reason, acknowledged, and skipped.
  *
  * The live feed: mr_feed tails the streams of every configured region and
- * publishes each event on a ZeroMQ PUB socket as two frames
+ * publishes each event on a ZeroMQ PUB socket as three frames
  *   "<region>.<type>"   the topic, for prefix subscriptions
  *   packed medrep.Event
+ *   the sequence: 16 bytes, session id then counter (uint64 big-endian)
+ * and, when nothing was published for [feed] heartbeat_ms (default 1000),
+ * a heartbeat: topic MR_FEED_HEARTBEAT_TOPIC, an empty body, the sequence.
+ * The session id is random per feed start; the counter starts at 1 and
+ * grows by one with every message (heartbeats too), so a subscriber to
+ * every topic can tell a lost message (a gap), a restarted feed (a new
+ * session) and a feed gone silent (no heartbeat). Heartbeats are sent
+ * only while the streams are being read (not while Redis is away).
  * It is a watcher's view (best effort, from the time it starts); the
  * stream is the durable record. */
 #ifndef MEDREP_EVENTS_H
@@ -92,8 +100,27 @@ void mr_event_entry_clear(mr_event_entry *e);
 
 typedef struct mr_feed mr_feed;
 
+/* The topic of heartbeats ('~' sorts after region names; a prefix
+ * subscription to a region never receives them). */
+#define MR_FEED_HEARTBEAT_TOPIC "~heartbeat"
+#define MR_FEED_SEQ_BYTES 16
+#define MR_FEED_DEFAULT_HEARTBEAT_MS 1000
+
+typedef struct {
+    uint64_t session;   /* random per feed start, never 0 */
+    uint64_t counter;   /* 1, 2, ... per message of the session */
+} mr_feed_seq;
+
+/* Writes seq into buf (MR_FEED_SEQ_BYTES). */
+void mr_feed_seq_encode(const mr_feed_seq *seq, uint8_t buf[MR_FEED_SEQ_BYTES]);
+/* Reads a sequence frame; false when it is not one (wrong size). */
+bool mr_feed_seq_decode(const void *data, size_t len, mr_feed_seq *out);
+/* Whether a topic frame is the heartbeat's. */
+bool mr_feed_is_heartbeat(const void *topic, size_t len);
+
 /* Starts a thread that tails every region of cfg (its own store pool) and
  * publishes on a PUB socket bound to endpoint, in the given zmq context.
+ * Reads [feed] heartbeat_ms (1..3600000, default 1000).
  * Returns NULL with err on failure (for example the endpoint in use). */
 mr_feed *mr_feed_start(void *zmq_ctx, const mr_config *cfg, const char *endpoint, char *err,
                        size_t errcap);

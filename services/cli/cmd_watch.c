@@ -1,6 +1,7 @@
 /* cmd_watch.c: `medrep watch`: prints events from the broker's live feed
  * (a ZeroMQ SUB on [feed] endpoint) as they happen: a line each, or with
- * --json one JSON object a line ({"topic": ..., "event": {...}}). */
+ * --json one JSON object a line ({"topic": ..., "event": {...}}). The
+ * feed's heartbeats are not printed. */
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -64,7 +65,8 @@ static int run_watch(cli_ctx *ctx, int argc, char **argv)
             continue;
         mr_frames f;
         int n = mr_zmq_recv_frames(sub, &f, ZMQ_DONTWAIT);
-        if (n == 2) {
+        /* an event is topic, body and sequence; heartbeats are skipped */
+        if (n >= 2 && !mr_feed_is_heartbeat(f.frames[0].data, f.frames[0].size)) {
             Medrep__Event *ev = medrep__event__unpack(NULL, f.frames[1].size, f.frames[1].data);
             char name[128];
             snprintf(name, sizeof name, "%.*s", (int)f.frames[0].size, (const char *)f.frames[0].data);

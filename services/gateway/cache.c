@@ -291,6 +291,23 @@ size_t gw_cache_invalidate(gw_cache *c, const char *group, const char *region, c
     return n;
 }
 
+size_t gw_cache_clear(gw_cache *c)
+{
+    pthread_mutex_lock(&c->lock);
+    /* an epoch a whole ring ahead: overtaken() refuses every older one */
+    c->epoch += RING;
+    size_t dropped = 0;
+    entry *e, *tmp;
+    HASH_ITER(hh, c->by_key, e, tmp) {
+        entry_drop(c, e);
+        dropped++;
+    }
+    c->st.invalidated += dropped;
+    c->st.clears++;
+    pthread_mutex_unlock(&c->lock);
+    return dropped;
+}
+
 void gw_cache_stats_get(gw_cache *c, gw_cache_stats *out)
 {
     pthread_mutex_lock(&c->lock);

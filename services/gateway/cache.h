@@ -5,7 +5,8 @@
  * is about (person, owning rep, team, or "" for the region). Entries are
  * dropped when an event or a write through this gateway names their tag
  * (or their whole group in the region), when they are older than their
- * max age, and least recently used first when the cache is full.
+ * max age, and least recently used first when the cache is full; all of
+ * them by gw_cache_clear (when events may have been lost).
  *
  * A read that missed takes an epoch (gw_cache_epoch) before its call is
  * sent; its answer is stored only when no invalidation of its tag came
@@ -34,6 +35,7 @@ typedef struct {
 
 typedef struct {
     uint64_t hits, misses, expired, invalidated, evicted, stored, refused;
+    uint64_t clears;       /* gw_cache_clear calls (events may have been lost) */
     size_t entries;
 } gw_cache_stats;
 
@@ -67,6 +69,11 @@ size_t gw_cache_invalidate(gw_cache *c, const char *group, const char *region, c
  * field; "type:*" drops the whole group in the event's region). Returns
  * how many entries were dropped. */
 size_t gw_cache_apply_event(gw_cache *c, const gw_route *routes, size_t count, const Medrep__Event *ev);
+
+/* Drops every entry (counted as invalidated) and refuses every answer
+ * whose epoch was taken before (gw_cache_put returns false for it).
+ * Returns how many entries were dropped. */
+size_t gw_cache_clear(gw_cache *c);
 
 void gw_cache_stats_get(gw_cache *c, gw_cache_stats *out);
 

@@ -15,6 +15,9 @@
  * When the read cache is on and the broker has a live event feed, the
  * dispatcher also subscribes to the feed (a SUB socket polled with the
  * broker client) and drops the cached answers each event invalidates.
+ * It checks the feed's sequence numbers and heartbeats (feedseq.h): on a
+ * gap, a new publisher session or silence it drops the whole cache, and
+ * while the feed is not heard nothing is cached (gw_feed_trusted).
  *
  * Ownership: a job belongs to the HTTP request that made it (main.c's
  * request state) from gw_call_new to gw_call_free; between a successful
@@ -24,6 +27,7 @@
 #include <microhttpd.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +37,8 @@
 
 #include "clock.h"
 #include "errors.h"
+#include "events.h"
+#include "feedseq.h"
 #include "gateway.h"
 #include "log.h"
 
@@ -59,6 +65,8 @@ static struct {
     mr_client *client;
     int in_flight;
     void *feed_ctx, *feed_sock;   /* the live event feed, when subscribed */
+    gw_feedseq seq;               /* its sequence check (the dispatching thread's) */
+    atomic_bool trusted;          /* seq.live, for every thread */
 } d = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake_fd = -1};
 
 gw_call *gw_call_new(const gw_route *route, const gw_identity *id, const char *region,
@@ -201,13 +209,63 @@ static void drain(void)
     }
 }
 
-/* Applies every event waiting on the feed to the read cache. */
+bool gw_feed_trusted(void)
+{
+    return atomic_load(&d.trusted);
+}
+
+static const char *verdict_name(gw_feed_verdict v)
+{
+    switch (v) {
+    case GW_FEED_FIRST: return "first";
+    case GW_FEED_GAP: return "gap";
+    case GW_FEED_NEW_SESSION: return "new_session";
+    default: return "next";
+    }
+}
+
+/* Checks a message's sequence frame: a gap or a new session drops the
+ * whole cache (events may have been missed). The first message heard
+ * (at the start or after a silence) finds the cache empty already:
+ * nothing was cached while the feed was not trusted. */
+static void check_sequence(const void *frame, size_t len)
+{
+    mr_feed_seq seq;
+    if (!mr_feed_seq_decode(frame, len, &seq))
+        seq = (mr_feed_seq){0};   /* not a sequence: taken as a new session */
+    gw_feed_verdict v = gw_feedseq_take(&d.seq, seq.session, seq.counter, mr_mono_ms());
+    if (v == GW_FEED_GAP || v == GW_FEED_NEW_SESSION) {
+        size_t dropped = gw_cache_clear(gw.cache);
+        mr_info("cache_cleared", "why=%s dropped=%zu", verdict_name(v), dropped);
+    }
+    atomic_store(&d.trusted, true);
+}
+
+/* After a silence of the feed: the cache goes and is bypassed until the
+ * feed is heard again. */
+static void check_silence(void)
+{
+    if (d.feed_sock && gw_feedseq_went_silent(&d.seq, mr_mono_ms())) {
+        atomic_store(&d.trusted, false);
+        size_t dropped = gw_cache_clear(gw.cache);
+        mr_warn("cache_feed_silent", "silence_ms=%d dropped=%zu (answers are not cached until the feed is back)",
+                gw.feed_silence_ms, dropped);
+    }
+}
+
+/* Checks the sequence of every message waiting on the feed and applies
+ * its event (heartbeats have none) to the read cache. */
 static void take_events(void)
 {
     mr_frames f;
     int n;
     while ((n = mr_zmq_recv_frames(d.feed_sock, &f, ZMQ_DONTWAIT)) > 0) {
-        Medrep__Event *ev = n == 2 ? medrep__event__unpack(NULL, f.frames[1].size, f.frames[1].data) : NULL;
+        if (n == 3)
+            check_sequence(f.frames[2].data, f.frames[2].size);
+        bool heartbeat = mr_feed_is_heartbeat(f.frames[0].data, f.frames[0].size);
+        Medrep__Event *ev = n == 3 && !heartbeat
+                                ? medrep__event__unpack(NULL, f.frames[1].size, f.frames[1].data)
+                                : NULL;
         if (ev) {
             gw_cache_apply_event(gw.cache, gw_routes, gw_route_count, ev);
             medrep__event__free_unpacked(ev, NULL);
@@ -220,15 +278,17 @@ static void feed_subscribe(void)
 {
     if (!gw.cache)
         return;
+    gw_feedseq_init(&d.seq, gw.feed_silence_ms);
+    atomic_store(&d.trusted, false);
     if (!gw.feed || !gw.feed[0]) {
-        mr_warn("cache_without_feed", "no [feed] endpoint: cached answers expire by age only");
+        mr_warn("cache_without_feed", "no [feed] endpoint: nothing is cached");
         return;
     }
     d.feed_ctx = zmq_ctx_new();
     d.feed_sock = d.feed_ctx ? zmq_socket(d.feed_ctx, ZMQ_SUB) : NULL;
     if (!d.feed_sock || zmq_connect(d.feed_sock, gw.feed) != 0 ||
         zmq_setsockopt(d.feed_sock, ZMQ_SUBSCRIBE, "", 0) != 0) {
-        mr_warn("cache_feed_unavailable", "feed=%s (cached answers expire by age only)", gw.feed);
+        mr_warn("cache_feed_unavailable", "feed=%s (nothing is cached)", gw.feed);
         if (d.feed_sock)
             zmq_close(d.feed_sock);
         d.feed_sock = NULL;
@@ -256,6 +316,7 @@ static void *dispatcher(void *arg)
         zmq_poll(items, d.feed_sock ? 3 : 2, 100);   /* also drives the client's resends and deadlines */
         if (items[2].revents & ZMQ_POLLIN)
             take_events();
+        check_silence();
         if (items[1].revents & ZMQ_POLLIN) {
             uint64_t n;
             ssize_t got = read(d.wake_fd, &n, sizeof n);
@@ -344,6 +405,7 @@ void gw_dispatch_loop(struct MHD_Daemon *httpd, volatile sig_atomic_t *stop)
         zmq_poll(items, d.feed_sock ? 3 : 2, loop_timeout(httpd));
         if (items[2].revents & ZMQ_POLLIN)
             take_events();
+        check_silence();
         take_replies();      /* resumes their connections */
         MHD_run(httpd);      /* new requests (queued calls) and resumed ones (answers) */
         send_queued();

@@ -30,6 +30,7 @@ typedef struct {
     int max_in_flight;           /* service calls outstanding at once (dispatch.c) */
     bool loop;                   /* http_mode "loop": one thread for HTTP and the broker */
     const char *feed;            /* the broker's live event feed (PUB), or NULL */
+    int feed_silence_ms;         /* no feed message for this long: the cache is dropped and bypassed */
     gw_cache *cache;             /* the read cache, or NULL when [gateway] read_cache_ms is 0 */
     int *cache_ms;               /* per route: max age of its cached answers (0: not cached) */
 } gw_settings;
@@ -130,6 +131,9 @@ void gw_dispatch_loop(struct MHD_Daemon *httpd, volatile sig_atomic_t *stop);
 int gw_dispatch_submit(gw_call *c, struct MHD_Connection *conn);
 /* Refuses new calls, waits for those in flight, resumes every connection. */
 void gw_dispatch_stop(void);
+/* Whether the live feed is heard without a loss (feedseq.h): only then
+ * may answers be cached. Any thread. */
+bool gw_feed_trusted(void);
 
 /* ---- api.c ---- */
 

@@ -12,10 +12,11 @@
  * auth_region (the first region), log_level, http_mode (pool: an
  * internal thread pool of `threads`; loop: one thread for HTTP and the
  * broker), read_cache_ms (per cache group in [gateway@cache:<group>],
- * else [gateway], else the group's default: inbox and plan 1000, grades
- * 30000; 0: off), read_cache_entries
- * (10000), read_cache_max_body (65536); [feed] endpoint (the events that
- * invalidate cached answers); docs/configuration-gateway.md explains each. */
+ * else [gateway], else the group's default: inbox and plan 60000, grades
+ * 300000; 0: off), read_cache_entries (10000), read_cache_max_body
+ * (65536), feed_silence_ms (3 x [feed] heartbeat_ms); [feed] endpoint (the
+ * events that invalidate cached answers: without it nothing is cached),
+ * heartbeat_ms (1000); docs/configuration-gateway.md explains each. */
 #include <microhttpd.h>
 #include <pthread.h>
 #include <signal.h>
@@ -26,6 +27,7 @@
 
 #include "cli_args.h"
 #include "clock.h"
+#include "events.h"
 #include "gateway.h"
 #include "log.h"
 
@@ -223,17 +225,19 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 /* ---- Start and stop ---- */
 
 /* A cache group's read_cache_ms when neither its section nor [gateway]
- * sets one: grades change monthly (and by events), the rest by the day. */
+ * sets one: grades change monthly (and by events), the rest by the day.
+ * Long, because every change comes with an event and a lost event is
+ * detected (feedseq.h): the age bounds only an undetected misbehaviour. */
 static long long cache_group_default_ms(const char *group)
 {
     static const struct {
         const char *group;
         long long ms;
-    } defaults[] = {{"inbox", 1000}, {"plan", 1000}, {"grades", 30000}};
+    } defaults[] = {{"inbox", 60000}, {"plan", 60000}, {"grades", 300000}};
     for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
         if (strcmp(defaults[i].group, group) == 0)
             return defaults[i].ms;
-    return 1000;
+    return 60000;
 }
 
 /* The read cache's settings: the max age of each route's answers
@@ -265,6 +269,17 @@ static int read_cache_settings(const mr_config *cfg, char *err, size_t errcap)
         any = any || ms > 0;
     }
     gw.feed = mr_config_get(cfg, "feed", "endpoint");
+    long long heartbeat, silence;
+    if (mr_config_int(cfg, "feed", "heartbeat_ms", MR_FEED_DEFAULT_HEARTBEAT_MS, 1, 3600000, &heartbeat, err,
+                      errcap) ||
+        mr_config_int(cfg, "gateway", "feed_silence_ms", 3 * heartbeat, 1, 3 * 3600000LL, &silence, err, errcap))
+        return -1;
+    if (silence <= heartbeat) {
+        snprintf(err, errcap, "[gateway] feed_silence_ms (%lld) must exceed [feed] heartbeat_ms (%lld)", silence,
+                 heartbeat);
+        return -1;
+    }
+    gw.feed_silence_ms = (int)silence;
     if (any && !(gw.cache = gw_cache_new((size_t)entries, (size_t)max_body))) {
         snprintf(err, errcap, "out of memory for the read cache");
         return -1;

@@ -123,10 +123,12 @@ static void print_cache(FILE *out)
                  "medrep_gateway_cache_evictions_total %llu\n"
                  "medrep_gateway_cache_stored_total %llu\n"
                  "medrep_gateway_cache_refused_total %llu\n"
-                 "medrep_gateway_cache_entries %zu\n",
+                 "medrep_gateway_cache_entries %zu\n"
+                 "medrep_gateway_cache_clears_total %llu\n"
+                 "medrep_gateway_cache_feed_trusted %d\n",
             (unsigned long long)st.hits, (unsigned long long)st.misses, (unsigned long long)st.invalidated,
             (unsigned long long)st.expired, (unsigned long long)st.evicted, (unsigned long long)st.stored,
-            (unsigned long long)st.refused, st.entries);
+            (unsigned long long)st.refused, st.entries, (unsigned long long)st.clears, gw_feed_trusted() ? 1 : 0);
     fprintf(out, "# TYPE medrep_gateway_cache_max_age_seconds gauge\n");
     for (size_t i = 0; i < gw_route_count; i++) {   /* each group once: its first route */
         const char *group = gw_routes[i].cache;

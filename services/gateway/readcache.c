@@ -3,7 +3,9 @@
  * the full request (route, path parameters, canonical query); on a miss
  * the call carries a ticket (key, tag, epoch) so that its 200 answer is
  * stored; a write's reply drops the entries its route names, before the
- * answer goes out, so the next read through this gateway sees the write. */
+ * answer goes out, so the next read through this gateway sees the write.
+ * Nothing is looked up or stored while the live feed is not trusted
+ * (dispatch.c: silent, or never heard). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,8 +50,8 @@ bool gw_cache_lookup(const gw_route *route, const gw_params *params, const gw_re
     snprintf(t->region, sizeof t->region, "%s", res->region);
     snprintf(t->id, sizeof t->id, "%s", tag_id(route, res));
     int index = (int)(route - gw_routes);
-    if (!gw.cache || !route->cache || gw.cache_ms[index] <= 0)
-        return false;
+    if (!gw.cache || !route->cache || gw.cache_ms[index] <= 0 || !gw_feed_trusted())
+        return false;   /* not cached; while the feed is not heard, passed through */
     t->key = request_key(route, params, query);
     if (!t->key)
         return false;

@@ -20,6 +20,7 @@
 #include "events.h"
 #include "harness.h"
 #include "store.h"
+#include "transport.h"
 
 #define GENEROUS_DEADLINE_MS 30000
 
@@ -405,6 +406,12 @@ static void expect_probe_on_feed(mr_store *s, void *sub)
         assert_string_equal(ev->probe->token, "watched");
         assert_string_equal(ev->region, "feed1");
         medrep__event__free_unpacked(ev, NULL);
+        zmq_getsockopt(sub, ZMQ_RCVMORE, &more, &more_len);
+        assert_true(more);   /* the sequence frame */
+        n = zmq_recv(sub, body, sizeof body, 0);
+        mr_feed_seq seq;
+        assert_true(n > 0 && mr_feed_seq_decode(body, (size_t)n, &seq));
+        assert_true(seq.session != 0 && seq.counter >= 1);
         return;
     }
     fail_msg("no event on the feed within %d ms", GENEROUS_DEADLINE_MS);
@@ -443,6 +450,80 @@ static void feed_publishes_events(void **state)
     zmq_ctx_term(zctx);
 }
 
+/* One message of an unfiltered subscription: its sequence, whether it
+ * is a heartbeat, and for events the probe token (into token). */
+static void recv_feed_message(void *sub, mr_feed_seq *seq, bool *heartbeat, char *token, size_t cap)
+{
+    zmq_pollitem_t item = {.socket = sub, .events = ZMQ_POLLIN};
+    assert_int_equal(zmq_poll(&item, 1, GENEROUS_DEADLINE_MS), 1);
+    mr_frames f;
+    assert_int_equal(mr_zmq_recv_frames(sub, &f, ZMQ_DONTWAIT), 3);
+    *heartbeat = mr_feed_is_heartbeat(f.frames[0].data, f.frames[0].size);
+    assert_true(mr_feed_seq_decode(f.frames[2].data, f.frames[2].size, seq));
+    token[0] = '\0';
+    if (!*heartbeat) {
+        Medrep__Event *ev = medrep__event__unpack(NULL, f.frames[1].size, f.frames[1].data);
+        assert_non_null(ev);
+        snprintf(token, cap, "%s", ev->probe ? ev->probe->token : "");
+        medrep__event__free_unpacked(ev, NULL);
+    } else {
+        assert_int_equal(f.frames[1].size, 0);
+    }
+    mr_zmq_frames_close(&f);
+}
+
+/* Heartbeats come while idle; the counter grows by one per message
+ * (events and heartbeats alike); a restarted feed has a new session. */
+static void feed_sequences_and_heartbeats(void **state)
+{
+    (void)state;
+    char text[256], err[256];
+    snprintf(text, sizeof text, "[region.feed1]\nredis = 127.0.0.1:%d/0\n[feed]\nheartbeat_ms = 30\n", redis.port);
+    mr_config *cfg = mr_config_from_string(text, err, sizeof err);
+    assert_non_null(cfg);
+    mr_store *s = new_store();
+    void *zctx = zmq_ctx_new();
+    char endpoint[64];
+    snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", h_free_port());
+    mr_feed *feed = mr_feed_start(zctx, cfg, endpoint, err, sizeof err);
+    assert_non_null(feed);
+    void *sub = zmq_socket(zctx, ZMQ_SUB);
+    int linger = 0;
+    zmq_setsockopt(sub, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "", 0);
+    assert_int_equal(zmq_connect(sub, endpoint), 0);
+    mr_feed_seq first, seq;
+    bool heartbeat;
+    char token[64];
+    recv_feed_message(sub, &first, &heartbeat, token, sizeof token);
+    assert_true(heartbeat);   /* nothing else happens: idle */
+    emit_probe(s, "feed1", "in-between");
+    bool probe_seen = false;
+    for (uint64_t want = first.counter + 1; !probe_seen || want < first.counter + 4; want++) {
+        recv_feed_message(sub, &seq, &heartbeat, token, sizeof token);
+        assert_true(seq.session == first.session);
+        assert_true(seq.counter == want);   /* no gap */
+        probe_seen = probe_seen || strcmp(token, "in-between") == 0;
+    }
+    mr_feed_stop(&feed);
+    /* started again (on another port: the old one may not be released yet) */
+    snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", h_free_port());
+    feed = mr_feed_start(zctx, cfg, endpoint, err, sizeof err);
+    assert_non_null(feed);
+    assert_int_equal(zmq_connect(sub, endpoint), 0);
+    /* what the first session sent may still be queued: then the new one's */
+    int read = 0;
+    do
+        recv_feed_message(sub, &seq, &heartbeat, token, sizeof token);
+    while (seq.session == first.session && ++read < 10000);
+    assert_true(seq.session != first.session);
+    mr_feed_stop(&feed);
+    zmq_close(sub);
+    zmq_ctx_term(zctx);
+    mr_store_free(&s);
+    mr_config_free(&cfg);
+}
+
 static void feed_stops_while_redis_is_away(void **state)
 {
     (void)state;
@@ -471,6 +552,7 @@ int main(void)
         cmocka_unit_test(undecodable_entries_are_dead_lettered),
         cmocka_unit_test(consumer_reports_redis_failure_and_recovers),
         cmocka_unit_test(feed_publishes_events),
+        cmocka_unit_test(feed_sequences_and_heartbeats),
         cmocka_unit_test(feed_stops_while_redis_is_away),
     };
     return cmocka_run_group_tests(tests, start_redis, stop_redis);

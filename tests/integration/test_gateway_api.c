@@ -142,9 +142,9 @@ static void test_fixed_paths(void **state)
     assert_non_null(strstr(a.body, "medrep_service_up{service=\"notify\",instance=\"notify-gw\"} 1"));
     assert_non_null(strstr(a.body, "medrep_broker_up 1"));
     /* no read_cache_ms configured: each cache group's own default */
-    assert_non_null(strstr(a.body, "medrep_gateway_cache_max_age_seconds{group=\"inbox\"} 1.000\n"));
-    assert_non_null(strstr(a.body, "medrep_gateway_cache_max_age_seconds{group=\"plan\"} 1.000\n"));
-    assert_non_null(strstr(a.body, "medrep_gateway_cache_max_age_seconds{group=\"grades\"} 30.000\n"));
+    assert_non_null(strstr(a.body, "medrep_gateway_cache_max_age_seconds{group=\"inbox\"} 60.000\n"));
+    assert_non_null(strstr(a.body, "medrep_gateway_cache_max_age_seconds{group=\"plan\"} 60.000\n"));
+    assert_non_null(strstr(a.body, "medrep_gateway_cache_max_age_seconds{group=\"grades\"} 300.000\n"));
     h_http_answer_free(&a);
     assert_int_equal(h_http(port, "GET", "/v1/nothing", tok_r1, NULL, &a), 404);
     assert_non_null(strstr(a.body, "\"code\":\"NOT_FOUND\""));

@@ -1,24 +1,31 @@
 /* test_gateway_cache.c: the gateway's read cache on a real stack (redis,
  * broker with its live event feed, notify, two gateways). Gateway 1
- * keeps inbox answers for a minute and follows the feed; gateway 2 keeps
- * them for a second and sees no events (its feed address leads nowhere);
- * it runs in the "loop" HTTP mode (one thread for HTTP and the broker).
+ * keeps inbox answers for a minute and follows the feed (heartbeats
+ * every 100 ms, silence after 1 s); gateway 2 would keep them for a
+ * second but never hears its feed (its address leads nowhere); it runs
+ * in the "loop" HTTP mode (one thread for HTTP and the broker).
  *   - a cached inbox is dropped by the event of a reminder delivered into
  *     it (a change made through another path) and shows the new item;
  *   - a write through the gateway (mark read) is visible in the next read;
  *   - a caller without access to a cached answer still gets 403 (401 for
  *     a revoked token);
- *   - with no events seen, the max age bounds the staleness;
+ *   - with the feed never heard, nothing is cached (answers pass through);
+ *   - heartbeats keep the cache alive while nothing happens;
  *   - the cache key tells query parameters apart;
  *   - a regrade event of one rep drops the cached grades of that rep's
  *     customers only (entries are tagged with the customer's owner);
  *   - the max age of a group: its own section, else [gateway], else the
  *     group's default;
  *   - a mark-read through the broker (not the gateway) drops the cached
- *     inbox by its inbox_read event, well before the max age.
+ *     inbox by its inbox_read event, well before the max age;
+ *   - a broker restart (its feed's events while down are never
+ *     published) drops gateway 1's whole cache: a reminder delivered
+ *     while the broker was down is seen at once after, not after the
+ *     max age of a minute.
  * Hits, misses and invalidations are read back from /metrics. */
 // ctest-label: integration
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -29,6 +36,7 @@
 #include <jansson.h>
 
 #include "calls.h"
+#include "events.h"
 #include "http.h"
 #include "masterdata.h"
 #include "notify_testlib.h"
@@ -66,6 +74,17 @@ static bool gateway_up(int port)
     return false;
 }
 
+static long long metric(int port, const char *name);
+
+/* Waits until the gateway on port reports its feed trusted (1) or not (0). */
+static bool feed_trusted_is(int port, int want)
+{
+    for (int64_t end = mr_mono_ms() + 10000; mr_mono_ms() < end; usleep(50 * 1000))
+        if (metric(port, "medrep_gateway_cache_feed_trusted") == want)
+            return true;
+    return false;
+}
+
 /* Reps P1 and P2 with one customer each (CU1, CU2). */
 static int stage_customers(void)
 {
@@ -98,7 +117,8 @@ static int setup(void **state)
     snprintf(extra, sizeof extra,
              NT_TEST_CONFIG "[gateway]\nport = %d\nthreads = 2\nauth_region = north\ntoken_cache_ms = 0\n"
                             "rate_per_second = 100000\nrate_burst = 100000\nread_cache_ms = 60000\n"
-                            "[gateway@cache:plan]\nread_cache_ms = 2500\n",
+                            "feed_silence_ms = 1000\n"
+                            "[gateway@cache:plan]\nread_cache_ms = 2500\n[feed]\nheartbeat_ms = 100\n",
              port1);
     const char *regions[] = {"north", NULL};
     if (h_stack_start(&stack, 1, regions, extra) != 0 ||
@@ -122,7 +142,7 @@ static int setup(void **state)
     make_token("--user P2 --role rep --region north", tok_p2, NULL);
     make_token("--user D1 --role dm --region north", tok_dm, NULL);
     make_token("--user P1 --role rep --region north", tok_gone, gone_hash);
-    return gateway_up(port1) && gateway_up(port2) ? 0 : -1;
+    return gateway_up(port1) && gateway_up(port2) && feed_trusted_is(port1, 1) ? 0 : -1;
 }
 
 static int teardown(void **state)
@@ -159,8 +179,8 @@ static long long metric(int port, const char *name)
     return value;
 }
 
-/* Schedules a reminder for person due now (delivered into the inbox by notify). */
-static void deliver_now(const char *id, const char *person, const char *title)
+/* Schedules a reminder for person due at due_ms (delivered into the inbox by notify). */
+static void deliver_at(const char *id, const char *person, const char *title, int64_t due_ms)
 {
     Medrep__ScheduleReminderRequest q = MEDREP__SCHEDULE_REMINDER_REQUEST__INIT;
     q.reminder_id = (char *)id;
@@ -169,11 +189,16 @@ static void deliver_now(const char *id, const char *person, const char *title)
     q.kind = "manual";
     q.title = (char *)title;
     q.has_due_ms = q.has_urgent = true;
-    q.due_ms = mr_now_ms();
+    q.due_ms = due_ms;
     q.urgent = true;
     assert_int_equal(nt_rpc(client, "ScheduleReminder", &q.base, &medrep__schedule_reminder_reply__descriptor,
                             NULL),
                      MR_OK);
+}
+
+static void deliver_now(const char *id, const char *person, const char *title)
+{
+    deliver_at(id, person, title, mr_now_ms());
 }
 
 /* Reads path on port until its body contains want (10 s at most). */
@@ -262,19 +287,37 @@ static void test_access_before_cache(void **state)
     assert_int_equal(metric(port1, "medrep_gateway_cache_hits_total"), hits + 1);
 }
 
-static void test_max_age_bounds_staleness(void **state)
+static void test_unheard_feed_passes_through(void **state)
 {
     (void)state;
-    char first[8192];
-    assert_int_equal(get(port2, inbox_p1, tok_p1, first, sizeof first), 200);
-    long long hits = metric(port2, "medrep_gateway_cache_hits_total");
-    assert_int_equal(get(port2, inbox_p1, tok_p1, NULL, 0), 200);
-    assert_true(metric(port2, "medrep_gateway_cache_hits_total") > hits);
-    deliver_now("rc-3", "P1", "Seen after max age");
-    /* gateway 2 never hears the event: its answer expires after a second */
-    assert_true(eventually_contains(port2, inbox_p1, tok_p1, "Seen after max age"));
-    assert_true(metric(port2, "medrep_gateway_cache_expired_total") >= 1);
-    assert_int_equal(metric(port2, "medrep_gateway_cache_invalidations_total"), 0);
+    /* gateway 2 never hears a heartbeat: no answer may be cached, since
+     * no event could drop it */
+    assert_int_equal(metric(port2, "medrep_gateway_cache_feed_trusted"), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(get(port2, inbox_p1, tok_p1, NULL, 0), 200);
+    assert_int_equal(metric(port2, "medrep_gateway_cache_hits_total"), 0);
+    assert_int_equal(metric(port2, "medrep_gateway_cache_stored_total"), 0);
+    assert_int_equal(metric(port2, "medrep_gateway_cache_entries"), 0);
+    deliver_now("rc-3", "P1", "Seen without the feed");
+    assert_true(eventually_contains(port2, inbox_p1, tok_p1, "Seen without the feed"));
+    assert_int_equal(metric(port2, "medrep_gateway_cache_hits_total"), 0);
+}
+
+static void test_heartbeat_keeps_cache_alive(void **state)
+{
+    (void)state;
+    const char *path = "/v1/regions/north/people/P2/inbox";   /* nobody changes P2's inbox */
+    char first[8192], again[8192];
+    assert_int_equal(get(port1, path, tok_p2, first, sizeof first), 200);
+    long long clears = metric(port1, "medrep_gateway_cache_clears_total");
+    /* idle for longer than the silence limit: only heartbeats come */
+    usleep(1800 * 1000);
+    long long hits = metric(port1, "medrep_gateway_cache_hits_total");
+    assert_int_equal(get(port1, path, tok_p2, again, sizeof again), 200);
+    assert_string_equal(first, again);
+    assert_int_equal(metric(port1, "medrep_gateway_cache_hits_total"), hits + 1);
+    assert_int_equal(metric(port1, "medrep_gateway_cache_clears_total"), clears);
+    assert_int_equal(metric(port1, "medrep_gateway_cache_feed_trusted"), 1);
 }
 
 /* Whether the gateway on port reports this max age of group in /metrics. */
@@ -405,17 +448,67 @@ static void test_mark_read_elsewhere_drops_cached_inbox(void **state)
     assert_true(metric(port1, "medrep_gateway_cache_invalidations_total") > dropped);
 }
 
+/* The id of the newest entry of north's event stream into id ("" when none). */
+static void newest_event(char *id, size_t cap)
+{
+    char key[64];
+    mr_events_stream_key(key, sizeof key, "north");
+    mr_store *store = h_stack_store(&stack, 0);
+    const char *argv[] = {"XREVRANGE", key, "+", "-", "COUNT", "1"};
+    mr_val *v = mr_store_cmdv(store, 6, argv, NULL);
+    size_t len = 0;
+    const char *text = mr_val_count(v) > 0 ? mr_val_str(mr_val_at(mr_val_at(v, 0), 0), &len) : NULL;
+    snprintf(id, cap, "%.*s", text ? (int)len : 0, text ? text : "");
+    mr_val_free(&v);
+    mr_store_free(&store);
+}
+
+static void test_broker_restart_drops_cache(void **state)
+{
+    (void)state;
+    char body[8192];
+    assert_int_equal(get(port1, inbox_p1, tok_p1, body, sizeof body), 200);
+    long long hits = metric(port1, "medrep_gateway_cache_hits_total");
+    assert_int_equal(get(port1, inbox_p1, tok_p1, NULL, 0), 200);
+    assert_int_equal(metric(port1, "medrep_gateway_cache_hits_total"), hits + 1);   /* cached */
+    long long clears = metric(port1, "medrep_gateway_cache_clears_total");
+    /* due in a moment: notify delivers it (straight into Redis) while the broker is down */
+    char before[64], now[64];
+    deliver_at("rc-lost", "P1", "Delivered while the feed was down", mr_now_ms() + 500);
+    newest_event(before, sizeof before);
+    h_proc_kill(&stack.broker, SIGKILL);
+    int64_t end = mr_mono_ms() + 10000;
+    do {
+        usleep(50 * 1000);
+        newest_event(now, sizeof now);
+    } while (strcmp(now, before) == 0 && mr_mono_ms() < end);
+    assert_string_not_equal(now, before);   /* reminder_delivered is in the stream, never on the feed */
+    assert_int_equal(h_stack_restart_broker(&stack), 0);
+    assert_int_equal(h_stack_wait_workers(&stack, "notify", 1, 10000), 0);
+    /* seen within seconds, not after the minute of max age */
+    assert_true(eventually_contains(port1, inbox_p1, tok_p1, "Delivered while the feed was down"));
+    assert_true(metric(port1, "medrep_gateway_cache_clears_total") > clears);
+    assert_true(feed_trusted_is(port1, 1));
+    /* and caching resumes */
+    assert_int_equal(get(port1, inbox_p1, tok_p1, NULL, 0), 200);
+    hits = metric(port1, "medrep_gateway_cache_hits_total");
+    assert_int_equal(get(port1, inbox_p1, tok_p1, NULL, 0), 200);
+    assert_int_equal(metric(port1, "medrep_gateway_cache_hits_total"), hits + 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_event_drops_cached_inbox),
         cmocka_unit_test(test_write_visible_at_once),
         cmocka_unit_test(test_access_before_cache),
-        cmocka_unit_test(test_max_age_bounds_staleness),
+        cmocka_unit_test(test_unheard_feed_passes_through),
+        cmocka_unit_test(test_heartbeat_keeps_cache_alive),
         cmocka_unit_test(test_max_age_settings),
         cmocka_unit_test(test_key_has_the_query),
         cmocka_unit_test(test_regrade_drops_the_reps_grades),
         cmocka_unit_test(test_mark_read_elsewhere_drops_cached_inbox),
+        cmocka_unit_test(test_broker_restart_drops_cache),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

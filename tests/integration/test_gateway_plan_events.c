@@ -135,6 +135,19 @@ static bool gateway_up(void)
     return false;
 }
 
+static long long metric(const char *name);
+
+/* The gateway caches only once it hears the feed (its first heartbeat). */
+static bool feed_trusted(void)
+{
+    for (int i = 0; i < 200; i++) {
+        if (metric("medrep_gateway_cache_feed_trusted") == 1)
+            return true;
+        usleep(50 * 1000);
+    }
+    return false;
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -157,7 +170,7 @@ static int setup(void **state)
         return -1;
     make_token("--user R1 --role rep --region north --team ONC", tok_r1);
     make_token("--user R2 --role rep --region north --team ONC", tok_r2);
-    return gateway_up() ? 0 : -1;
+    return gateway_up() && feed_trusted() ? 0 : -1;
 }
 
 static int teardown(void **state)
