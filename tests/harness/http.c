@@ -87,3 +87,18 @@ void h_http_answer_free(h_http_answer *a)
     free(a->body);
     a->body = NULL;
 }
+
+long long h_http_metric(int port, const char *name)
+{
+    h_http_answer a;
+    long long value = -1;
+    if (h_http(port, "GET", "/metrics", NULL, NULL, &a) == 200) {
+        char prefix[128];
+        snprintf(prefix, sizeof prefix, "\n%s ", name);
+        const char *at = strstr(a.body, prefix);
+        if (at)
+            value = atoll(at + strlen(prefix));
+    }
+    h_http_answer_free(&a);
+    return value;
+}

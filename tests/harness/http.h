@@ -16,4 +16,8 @@ int h_http(int port, const char *method, const char *path, const char *token, co
            h_http_answer *out);
 void h_http_answer_free(h_http_answer *a);
 
+/* The value of an unlabelled metric in the gateway's /metrics (Prometheus
+ * text), or -1 when the page or the metric is missing. */
+long long h_http_metric(int port, const char *name);
+
 #endif

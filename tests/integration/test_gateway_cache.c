@@ -74,13 +74,12 @@ static bool gateway_up(int port)
     return false;
 }
 
-static long long metric(int port, const char *name);
 
 /* Waits until the gateway on port reports its feed trusted (1) or not (0). */
 static bool feed_trusted_is(int port, int want)
 {
     for (int64_t end = mr_mono_ms() + 10000; mr_mono_ms() < end; usleep(50 * 1000))
-        if (metric(port, "medrep_gateway_cache_feed_trusted") == want)
+        if (h_http_metric(port, "medrep_gateway_cache_feed_trusted") == want)
             return true;
     return false;
 }
@@ -163,22 +162,6 @@ static int get(int port, const char *path, const char *token, char *body, size_t
     return status;
 }
 
-/* A counter of the gateway's /metrics, or -1. */
-static long long metric(int port, const char *name)
-{
-    h_http_answer a;
-    long long value = -1;
-    if (h_http(port, "GET", "/metrics", NULL, NULL, &a) == 200) {
-        char prefix[128];
-        snprintf(prefix, sizeof prefix, "\n%s ", name);
-        const char *at = strstr(a.body, prefix);
-        if (at)
-            value = atoll(at + strlen(prefix));
-    }
-    h_http_answer_free(&a);
-    return value;
-}
-
 /* Schedules a reminder for person due at due_ms (delivered into the inbox by notify). */
 static void deliver_at(const char *id, const char *person, const char *title, int64_t due_ms)
 {
@@ -217,18 +200,18 @@ static void test_event_drops_cached_inbox(void **state)
 {
     (void)state;
     char first[8192], again[8192];
-    long long hits = metric(port1, "medrep_gateway_cache_hits_total");
+    long long hits = h_http_metric(port1, "medrep_gateway_cache_hits_total");
     assert_int_equal(get(port1, inbox_p1, tok_p1, first, sizeof first), 200);
     assert_null(strstr(first, "Delivered by notify"));
     assert_int_equal(get(port1, inbox_p1, tok_p1, again, sizeof again), 200);
     assert_string_equal(first, again);
-    assert_true(metric(port1, "medrep_gateway_cache_hits_total") > hits);
+    assert_true(h_http_metric(port1, "medrep_gateway_cache_hits_total") > hits);
 
-    long long dropped = metric(port1, "medrep_gateway_cache_invalidations_total");
+    long long dropped = h_http_metric(port1, "medrep_gateway_cache_invalidations_total");
     deliver_now("rc-1", "P1", "Delivered by notify");
     /* the answer is cached for a minute: only the event can bring the new item */
     assert_true(eventually_contains(port1, inbox_p1, tok_p1, "Delivered by notify"));
-    assert_true(metric(port1, "medrep_gateway_cache_invalidations_total") > dropped);
+    assert_true(h_http_metric(port1, "medrep_gateway_cache_invalidations_total") > dropped);
 }
 
 static void test_write_visible_at_once(void **state)
@@ -270,7 +253,7 @@ static void test_access_before_cache(void **state)
     char body[8192];
     assert_int_equal(get(port1, inbox_p1, tok_p1, body, sizeof body), 200);
     assert_int_equal(get(port1, inbox_p1, tok_gone, NULL, 0), 200);
-    long long hits = metric(port1, "medrep_gateway_cache_hits_total");
+    long long hits = h_http_metric(port1, "medrep_gateway_cache_hits_total");
     /* the same request, cached, from callers who may not see it */
     assert_int_equal(get(port1, inbox_p1, tok_p2, body, sizeof body), 403);
     assert_non_null(strstr(body, "PERMISSION_DENIED"));
@@ -282,9 +265,9 @@ static void test_access_before_cache(void **state)
              gone_hash);
     assert_int_equal(system(command), 0);
     assert_int_equal(get(port1, inbox_p1, tok_gone, NULL, 0), 401);
-    assert_int_equal(metric(port1, "medrep_gateway_cache_hits_total"), hits);   /* none served from it */
+    assert_int_equal(h_http_metric(port1, "medrep_gateway_cache_hits_total"), hits);   /* none served from it */
     assert_int_equal(get(port1, inbox_p1, tok_p1, NULL, 0), 200);
-    assert_int_equal(metric(port1, "medrep_gateway_cache_hits_total"), hits + 1);
+    assert_int_equal(h_http_metric(port1, "medrep_gateway_cache_hits_total"), hits + 1);
 }
 
 static void test_unheard_feed_passes_through(void **state)
@@ -292,15 +275,15 @@ static void test_unheard_feed_passes_through(void **state)
     (void)state;
     /* gateway 2 never hears a heartbeat: no answer may be cached, since
      * no event could drop it */
-    assert_int_equal(metric(port2, "medrep_gateway_cache_feed_trusted"), 0);
+    assert_int_equal(h_http_metric(port2, "medrep_gateway_cache_feed_trusted"), 0);
     for (int i = 0; i < 3; i++)
         assert_int_equal(get(port2, inbox_p1, tok_p1, NULL, 0), 200);
-    assert_int_equal(metric(port2, "medrep_gateway_cache_hits_total"), 0);
-    assert_int_equal(metric(port2, "medrep_gateway_cache_stored_total"), 0);
-    assert_int_equal(metric(port2, "medrep_gateway_cache_entries"), 0);
+    assert_int_equal(h_http_metric(port2, "medrep_gateway_cache_hits_total"), 0);
+    assert_int_equal(h_http_metric(port2, "medrep_gateway_cache_stored_total"), 0);
+    assert_int_equal(h_http_metric(port2, "medrep_gateway_cache_entries"), 0);
     deliver_now("rc-3", "P1", "Seen without the feed");
     assert_true(eventually_contains(port2, inbox_p1, tok_p1, "Seen without the feed"));
-    assert_int_equal(metric(port2, "medrep_gateway_cache_hits_total"), 0);
+    assert_int_equal(h_http_metric(port2, "medrep_gateway_cache_hits_total"), 0);
 }
 
 static void test_heartbeat_keeps_cache_alive(void **state)
@@ -309,15 +292,15 @@ static void test_heartbeat_keeps_cache_alive(void **state)
     const char *path = "/v1/regions/north/people/P2/inbox";   /* nobody changes P2's inbox */
     char first[8192], again[8192];
     assert_int_equal(get(port1, path, tok_p2, first, sizeof first), 200);
-    long long clears = metric(port1, "medrep_gateway_cache_clears_total");
+    long long clears = h_http_metric(port1, "medrep_gateway_cache_clears_total");
     /* idle for longer than the silence limit: only heartbeats come */
     usleep(1800 * 1000);
-    long long hits = metric(port1, "medrep_gateway_cache_hits_total");
+    long long hits = h_http_metric(port1, "medrep_gateway_cache_hits_total");
     assert_int_equal(get(port1, path, tok_p2, again, sizeof again), 200);
     assert_string_equal(first, again);
-    assert_int_equal(metric(port1, "medrep_gateway_cache_hits_total"), hits + 1);
-    assert_int_equal(metric(port1, "medrep_gateway_cache_clears_total"), clears);
-    assert_int_equal(metric(port1, "medrep_gateway_cache_feed_trusted"), 1);
+    assert_int_equal(h_http_metric(port1, "medrep_gateway_cache_hits_total"), hits + 1);
+    assert_int_equal(h_http_metric(port1, "medrep_gateway_cache_clears_total"), clears);
+    assert_int_equal(h_http_metric(port1, "medrep_gateway_cache_feed_trusted"), 1);
 }
 
 /* Whether the gateway on port reports this max age of group in /metrics. */
@@ -379,7 +362,7 @@ static void test_regrade_drops_the_reps_grades(void **state)
         assert_int_equal(get(port1, cu2, tok_p2, NULL, 0), 200);
     }
     assert_int_equal(get(port1, cu2, tok_p1, NULL, 0), 403);   /* another rep's customer, cached or not */
-    long long dropped = metric(port1, "medrep_gateway_cache_invalidations_total");
+    long long dropped = h_http_metric(port1, "medrep_gateway_cache_invalidations_total");
     mr_store *store = h_stack_store(&stack, 0);
     Medrep__CustomerRegraded rg = MEDREP__CUSTOMER_REGRADED__INIT;
     rg.customer_id = "CU1";
@@ -392,14 +375,14 @@ static void test_regrade_drops_the_reps_grades(void **state)
     assert_int_equal(nt_emit(store, &ev), 0);
     mr_store_free(&store);
     for (int64_t end = mr_mono_ms() + 10000;
-         mr_mono_ms() < end && metric(port1, "medrep_gateway_cache_invalidations_total") <= dropped;)
+         mr_mono_ms() < end && h_http_metric(port1, "medrep_gateway_cache_invalidations_total") <= dropped;)
         usleep(50 * 1000);
-    assert_true(metric(port1, "medrep_gateway_cache_invalidations_total") > dropped);
-    long long misses = metric(port1, "medrep_gateway_cache_misses_total");
+    assert_true(h_http_metric(port1, "medrep_gateway_cache_invalidations_total") > dropped);
+    long long misses = h_http_metric(port1, "medrep_gateway_cache_misses_total");
     assert_int_equal(get(port1, cu2, tok_p2, NULL, 0), 200);   /* P2's: still cached */
-    assert_int_equal(metric(port1, "medrep_gateway_cache_misses_total"), misses);
+    assert_int_equal(h_http_metric(port1, "medrep_gateway_cache_misses_total"), misses);
     assert_int_equal(get(port1, cu1, tok_p1, NULL, 0), 200);   /* P1's: dropped, asked again */
-    assert_int_equal(metric(port1, "medrep_gateway_cache_misses_total"), misses + 1);
+    assert_int_equal(h_http_metric(port1, "medrep_gateway_cache_misses_total"), misses + 1);
 }
 
 /* The unread count and an unread delivery of P1's inbox read through port. */
@@ -429,10 +412,10 @@ static void test_mark_read_elsewhere_drops_cached_inbox(void **state)
     long long unread = unread_of(port1, delivery, sizeof delivery);   /* cached for a minute now */
     assert_true(unread >= 1);
     assert_true(delivery[0]);
-    long long hits = metric(port1, "medrep_gateway_cache_hits_total");
+    long long hits = h_http_metric(port1, "medrep_gateway_cache_hits_total");
     assert_int_equal(unread_of(port1, NULL, 0), unread);
-    assert_true(metric(port1, "medrep_gateway_cache_hits_total") > hits);
-    long long dropped = metric(port1, "medrep_gateway_cache_invalidations_total");
+    assert_true(h_http_metric(port1, "medrep_gateway_cache_hits_total") > hits);
+    long long dropped = h_http_metric(port1, "medrep_gateway_cache_invalidations_total");
     /* marked read through the broker, as the CLI does: only inbox_read can tell gateway 1 */
     char *ids[] = {delivery};
     Medrep__InboxMarkReadRequest mark = MEDREP__INBOX_MARK_READ_REQUEST__INIT;
@@ -445,7 +428,7 @@ static void test_mark_read_elsewhere_drops_cached_inbox(void **state)
     for (int64_t end = mr_mono_ms() + 10000; mr_mono_ms() < end && now == unread; usleep(50 * 1000))
         now = unread_of(port1, NULL, 0);
     assert_int_equal(now, unread - 1);   /* well before the minute of max age */
-    assert_true(metric(port1, "medrep_gateway_cache_invalidations_total") > dropped);
+    assert_true(h_http_metric(port1, "medrep_gateway_cache_invalidations_total") > dropped);
 }
 
 /* The id of the newest entry of north's event stream into id ("" when none). */
@@ -468,10 +451,10 @@ static void test_broker_restart_drops_cache(void **state)
     (void)state;
     char body[8192];
     assert_int_equal(get(port1, inbox_p1, tok_p1, body, sizeof body), 200);
-    long long hits = metric(port1, "medrep_gateway_cache_hits_total");
+    long long hits = h_http_metric(port1, "medrep_gateway_cache_hits_total");
     assert_int_equal(get(port1, inbox_p1, tok_p1, NULL, 0), 200);
-    assert_int_equal(metric(port1, "medrep_gateway_cache_hits_total"), hits + 1);   /* cached */
-    long long clears = metric(port1, "medrep_gateway_cache_clears_total");
+    assert_int_equal(h_http_metric(port1, "medrep_gateway_cache_hits_total"), hits + 1);   /* cached */
+    long long clears = h_http_metric(port1, "medrep_gateway_cache_clears_total");
     /* due in a moment: notify delivers it (straight into Redis) while the broker is down */
     char before[64], now[64];
     deliver_at("rc-lost", "P1", "Delivered while the feed was down", mr_now_ms() + 500);
@@ -487,13 +470,13 @@ static void test_broker_restart_drops_cache(void **state)
     assert_int_equal(h_stack_wait_workers(&stack, "notify", 1, 10000), 0);
     /* seen within seconds, not after the minute of max age */
     assert_true(eventually_contains(port1, inbox_p1, tok_p1, "Delivered while the feed was down"));
-    assert_true(metric(port1, "medrep_gateway_cache_clears_total") > clears);
+    assert_true(h_http_metric(port1, "medrep_gateway_cache_clears_total") > clears);
     assert_true(feed_trusted_is(port1, 1));
     /* and caching resumes */
     assert_int_equal(get(port1, inbox_p1, tok_p1, NULL, 0), 200);
-    hits = metric(port1, "medrep_gateway_cache_hits_total");
+    hits = h_http_metric(port1, "medrep_gateway_cache_hits_total");
     assert_int_equal(get(port1, inbox_p1, tok_p1, NULL, 0), 200);
-    assert_int_equal(metric(port1, "medrep_gateway_cache_hits_total"), hits + 1);
+    assert_int_equal(h_http_metric(port1, "medrep_gateway_cache_hits_total"), hits + 1);
 }
 
 int main(void)

@@ -135,13 +135,12 @@ static bool gateway_up(void)
     return false;
 }
 
-static long long metric(const char *name);
 
 /* The gateway caches only once it hears the feed (its first heartbeat). */
 static bool feed_trusted(void)
 {
     for (int i = 0; i < 200; i++) {
-        if (metric("medrep_gateway_cache_feed_trusted") == 1)
+        if (h_http_metric(port, "medrep_gateway_cache_feed_trusted") == 1)
             return true;
         usleep(50 * 1000);
     }
@@ -191,21 +190,6 @@ static int get(const char *path, const char *token, char *body, size_t cap)
     return status;
 }
 
-static long long metric(const char *name)
-{
-    h_http_answer a;
-    long long value = -1;
-    if (h_http(port, "GET", "/metrics", NULL, NULL, &a) == 200) {
-        char prefix[128];
-        snprintf(prefix, sizeof prefix, "\n%s ", name);
-        const char *at = strstr(a.body, prefix);
-        if (at)
-            value = atoll(at + strlen(prefix));
-    }
-    h_http_answer_free(&a);
-    return value;
-}
-
 /* A string field of a JSON object, "" when absent. */
 static const char *str_of(const json_t *o, const char *key)
 {
@@ -234,9 +218,9 @@ static int planned_calls(void)
 static int cached_calls(void)
 {
     int first = planned_calls();
-    long long hits = metric("medrep_gateway_cache_hits_total");
+    long long hits = h_http_metric(port, "medrep_gateway_cache_hits_total");
     assert_int_equal(planned_calls(), first);
-    assert_true(metric("medrep_gateway_cache_hits_total") > hits);
+    assert_true(h_http_metric(port, "medrep_gateway_cache_hits_total") > hits);
     return first;
 }
 
@@ -264,14 +248,14 @@ static void test_plan_elsewhere_drops_cached_plan(void **state)
 {
     (void)state;
     assert_int_equal(cached_calls(), 0);   /* nothing planned yet; cached for a minute */
-    long long dropped = metric("medrep_gateway_cache_invalidations_total");
+    long long dropped = h_http_metric(port, "medrep_gateway_cache_invalidations_total");
     Medrep__PlanRequest req = MEDREP__PLAN_REQUEST__INIT;
     req.rep_id = "R1";
     req.period = next_month;
     rpc_ok("Plan", &req.base, &medrep__plan_reply__descriptor);
     int planned = changed_calls(0);
     assert_true(planned > 0);
-    assert_true(metric("medrep_gateway_cache_invalidations_total") > dropped);
+    assert_true(h_http_metric(port, "medrep_gateway_cache_invalidations_total") > dropped);
 }
 
 static void test_time_off_elsewhere_drops_cached_plan(void **state)
