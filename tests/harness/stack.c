@@ -178,3 +178,23 @@ int h_stack_stop(h_stack *s)
     s->proc_count = 0;
     return unclean;
 }
+
+int h_stack_token(const h_stack *s, const char *args, char *token, size_t cap, char *hash, size_t hash_cap)
+{
+    char bin[512], command[1400], out[512] = "", word[128] = "", stored[128] = "";
+    h_bin("medrep", bin, sizeof bin);
+    snprintf(command, sizeof command, "%s --config %s token create %s", bin, s->config_path, args);
+    FILE *p = popen(command, "r");
+    if (!p)
+        return -1;
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    if (pclose(p) != 0 || sscanf(out, "%127s", word) != 1)
+        return -1;
+    if (hash && sscanf(out, "%*s # hash %127s", stored) != 1)
+        return -1;
+    snprintf(token, cap, "%s", word);
+    if (hash)
+        snprintf(hash, hash_cap, "%s", stored);
+    return 0;
+}

@@ -54,4 +54,9 @@ int h_stack_cli(const h_stack *s, const char *args, char *out, size_t cap);
  * did not exit cleanly with status 0 (crash, sanitizer report, leak). */
 int h_stack_stop(h_stack *s);
 
+/* Runs `medrep token create <args>` against the stack's configuration and
+ * copies the token into token (and its stored hash into hash, unless NULL).
+ * Returns 0, or -1 when the command failed or printed no token. */
+int h_stack_token(const h_stack *s, const char *args, char *token, size_t cap, char *hash, size_t hash_cap);
+
 #endif

@@ -28,22 +28,6 @@ static int port;
 static char tok_r1[96], tok_d1[96], tok_a1[96], tok_c0[96], tok_r9[96], tok_revoked[96],
     tok_rate[96], revoked_hash[72];
 
-/* Runs `medrep token create ...` and copies the token. */
-static void make_token(const char *args, char *token, char *hash_out)
-{
-    char bin[512], command[1400], out[512] = "";
-    h_bin("medrep", bin, sizeof bin);
-    snprintf(command, sizeof command, "%s --config %s token create %s", bin, stack.config_path, args);
-    FILE *p = popen(command, "r");
-    assert_non_null(p);
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = '\0';
-    assert_int_equal(pclose(p), 0);
-    assert_int_equal(sscanf(out, "%95s", token), 1);
-    if (hash_out)
-        assert_int_equal(sscanf(out, "%*s # hash %64s", hash_out), 1);
-}
-
 static void stage_master_data(void)
 {
     mr_store *north = h_stack_store(&stack, 0), *south = h_stack_store(&stack, 1);
@@ -94,13 +78,13 @@ static int setup(void **state)
         h_stack_wait_workers(&stack, "scoring", 1, 10000) != 0)
         return -1;
     stage_master_data();
-    make_token("--user R1 --role rep --region north", tok_r1, NULL);
-    make_token("--user D1 --role dm --region north", tok_d1, NULL);
-    make_token("--user A1 --role region_admin --region north", tok_a1, NULL);
-    make_token("--user C0 --role company_admin", tok_c0, NULL);
-    make_token("--user R9 --role rep --region south", tok_r9, NULL);
-    make_token("--user R2 --role rep --region north", tok_revoked, revoked_hash);
-    make_token("--user R3 --role rep --region north", tok_rate, NULL);
+    assert_int_equal(h_stack_token(&stack, "--user R1 --role rep --region north", tok_r1, sizeof tok_r1, NULL, 0), 0);
+    assert_int_equal(h_stack_token(&stack, "--user D1 --role dm --region north", tok_d1, sizeof tok_d1, NULL, 0), 0);
+    assert_int_equal(h_stack_token(&stack, "--user A1 --role region_admin --region north", tok_a1, sizeof tok_a1, NULL, 0), 0);
+    assert_int_equal(h_stack_token(&stack, "--user C0 --role company_admin", tok_c0, sizeof tok_c0, NULL, 0), 0);
+    assert_int_equal(h_stack_token(&stack, "--user R9 --role rep --region south", tok_r9, sizeof tok_r9, NULL, 0), 0);
+    assert_int_equal(h_stack_token(&stack, "--user R2 --role rep --region north", tok_revoked, sizeof tok_revoked, revoked_hash, sizeof revoked_hash), 0);
+    assert_int_equal(h_stack_token(&stack, "--user R3 --role rep --region north", tok_rate, sizeof tok_rate, NULL, 0), 0);
     for (int i = 0; i < 100; i++) {   /* the gateway listens once it is up */
         h_http_answer a;
         if (h_http(port, "GET", "/healthz", NULL, NULL, &a) == 200) {

@@ -46,21 +46,6 @@ static mr_client *client;
 static int port1, port2;
 static char tok_p1[96], tok_p2[96], tok_dm[96], tok_gone[96], gone_hash[72];
 
-static void make_token(const char *args, char *token, char *hash_out)
-{
-    char bin[512], command[1400], out[512] = "";
-    h_bin("medrep", bin, sizeof bin);
-    snprintf(command, sizeof command, "%s --config %s token create %s", bin, stack.config_path, args);
-    FILE *p = popen(command, "r");
-    assert_non_null(p);
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = '\0';
-    assert_int_equal(pclose(p), 0);
-    assert_int_equal(sscanf(out, "%95s", token), 1);
-    if (hash_out)
-        assert_int_equal(sscanf(out, "%*s # hash %64s", hash_out), 1);
-}
-
 static bool gateway_up(int port)
 {
     for (int i = 0; i < 200; i++) {
@@ -137,10 +122,10 @@ static int setup(void **state)
     client = h_stack_client(&stack, 8, 2000);
     if (stage_customers() != 0)
         return -1;
-    make_token("--user P1 --role rep --region north", tok_p1, NULL);
-    make_token("--user P2 --role rep --region north", tok_p2, NULL);
-    make_token("--user D1 --role dm --region north", tok_dm, NULL);
-    make_token("--user P1 --role rep --region north", tok_gone, gone_hash);
+    assert_int_equal(h_stack_token(&stack, "--user P1 --role rep --region north", tok_p1, sizeof tok_p1, NULL, 0), 0);
+    assert_int_equal(h_stack_token(&stack, "--user P2 --role rep --region north", tok_p2, sizeof tok_p2, NULL, 0), 0);
+    assert_int_equal(h_stack_token(&stack, "--user D1 --role dm --region north", tok_dm, sizeof tok_dm, NULL, 0), 0);
+    assert_int_equal(h_stack_token(&stack, "--user P1 --role rep --region north", tok_gone, sizeof tok_gone, gone_hash, sizeof gone_hash), 0);
     return gateway_up(port1) && gateway_up(port2) && feed_trusted_is(port1, 1) ? 0 : -1;
 }
 

@@ -38,19 +38,6 @@ static char tok_r1[96], tok_r2[96];
 static char next_month[16], plan_path[96];
 static int64_t month_lo_ms, month_hi_ms;
 
-static void make_token(const char *args, char *token)
-{
-    char bin[512], command[1400], out[512] = "";
-    h_bin("medrep", bin, sizeof bin);
-    snprintf(command, sizeof command, "%s --config %s token create %s", bin, stack.config_path, args);
-    FILE *p = popen(command, "r");
-    assert_non_null(p);
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = '\0';
-    assert_int_equal(pclose(p), 0);
-    assert_int_equal(sscanf(out, "%95s", token), 1);
-}
-
 static void stage_rep(mr_tx *tx, const char *id)
 {
     mr_rep r = {0};
@@ -167,8 +154,8 @@ static int setup(void **state)
     set_month();
     if (stage_territory() != 0)
         return -1;
-    make_token("--user R1 --role rep --region north --team ONC", tok_r1);
-    make_token("--user R2 --role rep --region north --team ONC", tok_r2);
+    assert_int_equal(h_stack_token(&stack, "--user R1 --role rep --region north --team ONC", tok_r1, sizeof tok_r1, NULL, 0), 0);
+    assert_int_equal(h_stack_token(&stack, "--user R2 --role rep --region north --team ONC", tok_r2, sizeof tok_r2, NULL, 0), 0);
     return gateway_up() && feed_trusted() ? 0 : -1;
 }
 

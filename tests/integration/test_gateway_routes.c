@@ -53,21 +53,6 @@ static long long meeting_start_ms, tomorrow_ms;
 
 /* ---- Set-up ---- */
 
-static void make_token(const char *args, char *token, char *hash_out)
-{
-    char bin[512], command[1400], out[512] = "";
-    h_bin("medrep", bin, sizeof bin);
-    snprintf(command, sizeof command, "%s --config %s token create %s", bin, stack.config_path, args);
-    FILE *p = popen(command, "r");
-    assert_non_null(p);
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = '\0';
-    assert_int_equal(pclose(p), 0);
-    assert_int_equal(sscanf(out, "%95s", token), 1);
-    if (hash_out)
-        assert_int_equal(sscanf(out, "%*s # hash %64s", hash_out), 1);
-}
-
 static void stage_customer(mr_tx *tx, const char *region, const char *id, const char *rep, const char *title)
 {
     mr_customer c;
@@ -206,7 +191,7 @@ static int setup(void **state)
     if (stage_master_data() != 0)
         return -1;
     for (int t = 0; t < T_COUNT; t++)
-        make_token(token_args[t], tokens[t], NULL);
+        assert_int_equal(h_stack_token(&stack, token_args[t], tokens[t], sizeof tokens[t], NULL, 0), 0);
     set_dates();
     for (int i = 0; i < 100; i++) {   /* the gateway listens once it is up */
         h_http_answer a;
@@ -606,7 +591,7 @@ static void test_revoked_token_stops_within_cache_time(void **state)
 {
     (void)state;
     char token[96], hash[72], bin[512], command[1400];
-    make_token("--user R1 --role rep --region north", token, hash);
+    assert_int_equal(h_stack_token(&stack, "--user R1 --role rep --region north", token, sizeof token, hash, sizeof hash), 0);
     h_http_answer a;
     assert_int_equal(h_http(port, "GET", "/v1/regions/north/people/R1/inbox", token, NULL, &a), 200);
     h_http_answer_free(&a);
