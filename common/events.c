@@ -48,6 +48,7 @@ const char *mr_event_type_name(const Medrep__Event *ev)
     case MEDREP__EVENT__BODY_REMINDER_DELIVERED: return "reminder_delivered";
     case MEDREP__EVENT__BODY_PLAN_CHANGED: return "plan_changed";
     case MEDREP__EVENT__BODY_INBOX_READ: return "inbox_read";
+    case MEDREP__EVENT__BODY_REMINDERS_DELIVERED: return "reminders_delivered";
     case MEDREP__EVENT__BODY_PROBE: return "probe";
     case MEDREP__EVENT__BODY_INVITATION_SENT: return "invitation_sent";
     default: return "unknown";
