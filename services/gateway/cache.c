@@ -257,13 +257,20 @@ static size_t drop_tag(gw_cache *c, tag_rec *t)
     return n;
 }
 
-static size_t invalidate_locked(gw_cache *c, const char *group, const char *region, const char *id)
+/* Remembers an invalidation under a new epoch (id NULL: the whole group
+ * in the region), so gw_cache_put refuses the answers it overtook. */
+static void note_drop(gw_cache *c, const char *group, const char *region, const char *id)
 {
     drop_note *n = &c->ring[++c->epoch % RING];
     *n = (drop_note){.epoch = c->epoch, .all = id == NULL};
     snprintf(n->group, sizeof n->group, "%s", group);
     snprintf(n->region, sizeof n->region, "%s", region);
     snprintf(n->id, sizeof n->id, "%s", id ? id : "");
+}
+
+/* Drops the entries of group in region with this id (NULL: all of them). */
+static size_t drop_entries(gw_cache *c, const char *group, const char *region, const char *id)
+{
     size_t dropped = 0;
     if (id) {
         char key[240];
@@ -281,6 +288,12 @@ static size_t invalidate_locked(gw_cache *c, const char *group, const char *regi
     }
     c->st.invalidated += dropped;
     return dropped;
+}
+
+static size_t invalidate_locked(gw_cache *c, const char *group, const char *region, const char *id)
+{
+    note_drop(c, group, region, id);
+    return drop_entries(c, group, region, id);
 }
 
 size_t gw_cache_invalidate(gw_cache *c, const char *group, const char *region, const char *id)
@@ -327,25 +340,115 @@ void gw_cache_each_group(const char *list, void (*fn)(const char *group, size_t 
 
 /* ---- Events ---- */
 
-/* The string field named field (len bytes) of ev's body, or NULL. */
-static const char *event_field(const Medrep__Event *ev, const char *field, size_t len)
+/* The message ev's body (NULL when it has none). */
+static const ProtobufCMessage *event_body(const Medrep__Event *ev)
 {
     const ProtobufCFieldDescriptor *body_field =
         protobuf_c_message_descriptor_get_field(&medrep__event__descriptor, (unsigned)ev->body_case);
     if (!body_field || body_field->type != PROTOBUF_C_TYPE_MESSAGE)
         return NULL;
-    const ProtobufCMessage *body = *(ProtobufCMessage *const *)((const char *)ev + body_field->offset);
-    if (!body)
-        return NULL;
-    char name[64];
-    snprintf(name, sizeof name, "%.*s", (int)len, field);
-    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(body->descriptor, name);
-    if (!f || f->type != PROTOBUF_C_TYPE_STRING || f->label == PROTOBUF_C_LABEL_REPEATED)
-        return NULL;
-    return *(const char *const *)((const char *)body + f->offset);
+    return *(ProtobufCMessage *const *)((const char *)ev + body_field->offset);
 }
 
-/* Applies one "type:field" item of a route's .cache_events to ev. */
+/* Where the values of field f of msg are: *n of them from *first (an
+ * array of pointers: strings or messages). A non-repeated field counts 1;
+ * a member of a oneof that is not the one set counts 1, as NULL. */
+static void field_values(const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f,
+                         const void *const **first, size_t *n)
+{
+    static const void *const none = NULL;
+    const char *at = (const char *)msg + f->offset;
+    const char *quantifier = (const char *)msg + f->quantifier_offset;
+    *n = 1;
+    if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+        *n = *(const size_t *)quantifier;
+        *first = *(const void *const *const *)at;
+    } else if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) && *(const uint32_t *)quantifier != f->id) {
+        *first = &none;
+    } else {
+        *first = (const void *const *)at;
+    }
+}
+
+/* The first segment of a dotted path (len bytes) into name (cap bytes):
+ * its length, or -1 when it is empty or too long for name. */
+static int path_segment(const char *path, size_t len, char *name, size_t cap)
+{
+    size_t seg = 0;
+    while (seg < len && path[seg] != '.')
+        seg++;
+    if (seg == 0 || seg >= cap)
+        return -1;
+    snprintf(name, cap, "%.*s", (int)seg, path);
+    return (int)seg;
+}
+
+/* Calls visit(id, arg) for each string the dotted path (len bytes, e.g.
+ * "deliveries.recipient_id") names in msg, through message fields that
+ * may be repeated (once per item); visit(NULL, arg) where a value is
+ * missing (no message, no such string field). An empty repeated field
+ * names nothing. */
+static void walk_path(const ProtobufCMessage *msg, const char *path, size_t len,
+                      void (*visit)(const char *id, void *arg), void *arg)
+{
+    char name[64];
+    int seg = path_segment(path, len, name, sizeof name);
+    const ProtobufCFieldDescriptor *f =
+        msg && seg > 0 ? protobuf_c_message_descriptor_get_field_by_name(msg->descriptor, name) : NULL;
+    bool leaf = (size_t)seg == len;
+    if (!f || f->type != (leaf ? PROTOBUF_C_TYPE_STRING : PROTOBUF_C_TYPE_MESSAGE)) {
+        visit(NULL, arg);
+        return;
+    }
+    const void *const *values;
+    size_t n;
+    field_values(msg, f, &values, &n);
+    for (size_t i = 0; i < n; i++) {
+        if (leaf)
+            visit(values[i], arg);
+        else
+            walk_path(values[i], path + seg + 1, len - (size_t)seg - 1, visit, arg);
+    }
+}
+
+/* One event's invalidation of one cache group (under the cache's lock). */
+typedef struct {
+    gw_cache *c;
+    const char *group, *region;
+    const char *first;     /* the first id named */
+    size_t ids;            /* ids named */
+    bool missing;          /* a value without an id: the whole group goes */
+    size_t dropped;
+} path_drop;
+
+/* Drops the entries of one named id at once; the drop note is written
+ * when the walk is over (path_drop_finish). */
+static void path_drop_visit(const char *id, void *arg)
+{
+    path_drop *d = arg;
+    if (!id || !id[0]) {
+        d->missing = true;
+        return;
+    }
+    if (d->ids++ == 0)
+        d->first = id;
+    d->dropped += drop_entries(d->c, d->group, d->region, id);
+}
+
+/* Notes the invalidation once per event: the id when one was named, the
+ * whole group when several were (one ring slot for a batch: answers of
+ * the group in flight are refused, never wrongly kept) or one was missing
+ * (then all of the group's entries in the region go too). */
+static size_t path_drop_finish(path_drop *d)
+{
+    if (d->missing)
+        return d->dropped + invalidate_locked(d->c, d->group, d->region, NULL);
+    if (d->ids > 0)
+        note_drop(d->c, d->group, d->region, d->ids == 1 ? d->first : NULL);
+    return d->dropped;
+}
+
+/* Applies one "type:path" item of a route's .cache_events to ev. */
 static size_t apply_item(gw_cache *c, const char *group, const Medrep__Event *ev, const char *item,
                          size_t len)
 {
@@ -353,13 +456,45 @@ static size_t apply_item(gw_cache *c, const char *group, const Medrep__Event *ev
     const char *colon = memchr(item, ':', len);
     if (!colon || (size_t)(colon - item) != strlen(type) || memcmp(item, type, strlen(type)) != 0)
         return 0;
-    const char *field = colon + 1;
-    size_t field_len = len - (size_t)(field - item);
-    if (field_len == 1 && field[0] == '*')
+    const char *path = colon + 1;
+    size_t path_len = len - (size_t)(path - item);
+    if (path_len == 1 && path[0] == '*')
         return invalidate_locked(c, group, ev->region, NULL);
-    const char *id = event_field(ev, field, field_len);
-    /* an event without the id it should carry: drop the group, to be safe */
-    return invalidate_locked(c, group, ev->region, id && id[0] ? id : NULL);
+    path_drop d = {.c = c, .group = group, .region = ev->region};
+    walk_path(event_body(ev), path, path_len, path_drop_visit, &d);
+    return path_drop_finish(&d);
+}
+
+/* True when the dotted path (len bytes) leads through message fields of
+ * desc (repeated or not) to a string field. */
+static bool path_valid(const ProtobufCMessageDescriptor *desc, const char *path, size_t len)
+{
+    char name[64];
+    int seg = path_segment(path, len, name, sizeof name);
+    const ProtobufCFieldDescriptor *f =
+        seg > 0 ? protobuf_c_message_descriptor_get_field_by_name(desc, name) : NULL;
+    if (!f)
+        return false;
+    if ((size_t)seg == len)
+        return f->type == PROTOBUF_C_TYPE_STRING;
+    return f->type == PROTOBUF_C_TYPE_MESSAGE &&
+           path_valid(f->descriptor, path + seg + 1, len - (size_t)seg - 1);
+}
+
+bool gw_cache_event_item_valid(const char *item, size_t len)
+{
+    const char *colon = memchr(item, ':', len);
+    char type[64];
+    if (!colon || colon == item || (size_t)(colon - item) >= sizeof type)
+        return false;
+    snprintf(type, sizeof type, "%.*s", (int)(colon - item), item);
+    const ProtobufCFieldDescriptor *body =
+        protobuf_c_message_descriptor_get_field_by_name(&medrep__event__descriptor, type);
+    if (!body || body->type != PROTOBUF_C_TYPE_MESSAGE || !(body->flags & PROTOBUF_C_FIELD_FLAG_ONEOF))
+        return false;
+    const char *path = colon + 1;
+    size_t path_len = len - (size_t)(path - item);
+    return (path_len == 1 && path[0] == '*') || path_valid(body->descriptor, path, path_len);
 }
 
 size_t gw_cache_apply_event(gw_cache *c, const gw_route *routes, size_t count, const Medrep__Event *ev)

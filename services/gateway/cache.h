@@ -65,10 +65,21 @@ bool gw_cache_put(gw_cache *c, const char *key, const gw_cache_tag *tag, uint64_
 size_t gw_cache_invalidate(gw_cache *c, const char *group, const char *region, const char *id);
 
 /* Drops what ev invalidates according to the routes' .cache_events
- * ("type:field" pairs: the event's body of that type names the id in
- * field; "type:*" drops the whole group in the event's region). Returns
- * how many entries were dropped. */
+ * ("type:path" pairs). The path names the id in the event's body of that
+ * type: a string field ("reminder_delivered:recipient_id"), or a dotted
+ * path through message fields, repeated ones giving one id per item
+ * ("reminders_delivered:deliveries.recipient_id"). A value without an id
+ * drops the whole group in the event's region, to be safe; "type:*" drops
+ * it always; an empty repeated field names nothing. An event naming
+ * several ids is remembered as one invalidation of the whole group (only
+ * the named ids' entries are dropped, but any answer of the group being
+ * computed meanwhile is refused). Returns how many entries were dropped. */
 size_t gw_cache_apply_event(gw_cache *c, const gw_route *routes, size_t count, const Medrep__Event *ev);
+
+/* True when one "type:path" item (len bytes) of a .cache_events list names
+ * a body of medrep.Event and, through its descriptors, a string field (or
+ * is "type:*"). */
+bool gw_cache_event_item_valid(const char *item, size_t len);
 
 /* Drops every entry (counted as invalidated) and refuses every answer
  * whose epoch was taken before (gw_cache_put returns false for it).

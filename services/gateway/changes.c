@@ -2,41 +2,24 @@
  * changes feed over the region's event stream, so a mobile app can sync
  * what changed for its user since it was last online. The cursor is a
  * stream entry id; the answer holds the events the caller may see and the
- * cursor to ask from next time (past everything read, seen or not). */
+ * cursor to ask from next time (past everything read, seen or not).
+ * A batch event (reminders_delivered) shows as one reminder_delivered
+ * change per item the caller may see, all with the entry's cursor. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "changes_core.h"
 #include "events.h"
 #include "gateway.h"
 #include "masterdata.h"
 #include "pbjson.h"
 
-/* The rep and the person an event is about (either may stay NULL). */
-static void event_owner(const Medrep__Event *ev, const char **rep, const char **person)
-{
-    *rep = *person = NULL;
-    switch (ev->body_case) {
-    case MEDREP__EVENT__BODY_CUSTOMER_REGRADED: *rep = ev->customer_regraded->rep_id; break;
-    case MEDREP__EVENT__BODY_CALL_LOGGED: *rep = ev->call_logged->rep_id; break;
-    case MEDREP__EVENT__BODY_CALL_CANCELLED: *rep = ev->call_cancelled->rep_id; break;
-    case MEDREP__EVENT__BODY_CALL_PLANNED: *rep = ev->call_planned->rep_id; break;
-    case MEDREP__EVENT__BODY_PLAN_DUE: *rep = ev->plan_due->rep_id; break;
-    case MEDREP__EVENT__BODY_COVERAGE_BEHIND_PACE: *rep = ev->coverage_behind_pace->rep_id; break;
-    case MEDREP__EVENT__BODY_MEETING_CHANGED: *rep = ev->meeting_changed->rep_id; break;
-    case MEDREP__EVENT__BODY_FOLLOW_UP_DUE: *rep = ev->follow_up_due->rep_id; break;
-    case MEDREP__EVENT__BODY_REMINDER_DELIVERED: *person = ev->reminder_delivered->recipient_id; break;
-    case MEDREP__EVENT__BODY_PLAN_CHANGED: *rep = ev->plan_changed->rep_id; break;
-    case MEDREP__EVENT__BODY_INBOX_READ: *person = ev->inbox_read->person_id; break;
-    default: break;
-    }
-}
-
 static bool visible(const gw_identity *id, const char *region, const Medrep__Event *ev,
                     mr_store *store)
 {
     gw_resource res = {.region = region};
-    event_owner(ev, &res.rep_id, &res.person_id);
+    gw_event_owner(ev, &res.rep_id, &res.person_id);
     if (!res.rep_id && !res.person_id)
         res.admin_only = true;
     mr_rep rep;
@@ -45,11 +28,32 @@ static bool visible(const gw_identity *id, const char *region, const Medrep__Eve
     return gw_allowed(&id->caller, &res, NULL);
 }
 
-/* Adds the visible entries of an XRANGE reply to changes; returns the
- * id of the last entry read (into last). */
+/* What one stream entry's changes are added with. */
+typedef struct {
+    const gw_identity *id;
+    const char *region;
+    mr_store *store;
+    json_t *changes;
+    const char *cursor;    /* the entry's id: every change of the entry has it */
+} collector;
+
+/* Adds one change to the answer when the caller may see it. */
+static void add_change(const Medrep__Event *ev, void *arg)
+{
+    const collector *c = arg;
+    if (visible(c->id, c->region, ev, c->store))
+        json_array_append_new(c->changes, json_pack("{s:s, s:s, s:o}", "cursor", c->cursor, "type",
+                                                    mr_event_type_name(ev), "event",
+                                                    mr_pb_to_json(&ev->base)));
+}
+
+/* Adds the visible changes of an XRANGE reply to changes (a batch event
+ * of the stream: one per item, see changes_core.h); returns the id of the
+ * last entry read (into last). */
 static void collect(const gw_identity *id, const char *region, mr_store *store, const mr_val *v,
                     json_t *changes, char *last, size_t lastcap)
 {
+    collector c = {.id = id, .region = region, .store = store, .changes = changes, .cursor = last};
     for (size_t i = 0; i < mr_val_count(v); i++) {
         const mr_val *entry = mr_val_at(v, i);
         const mr_val *fields = mr_val_at(entry, 1);
@@ -61,12 +65,10 @@ static void collect(const gw_identity *id, const char *region, mr_store *store, 
             if (!name || strcmp(name, "ev") != 0 || !data)
                 continue;
             Medrep__Event *ev = medrep__event__unpack(NULL, len, (const uint8_t *)data);
-            if (ev && visible(id, region, ev, store))
-                json_array_append_new(changes, json_pack("{s:s, s:s, s:o}", "cursor", last, "type",
-                                                         mr_event_type_name(ev), "event",
-                                                         mr_pb_to_json(&ev->base)));
-            if (ev)
-                medrep__event__free_unpacked(ev, NULL);
+            if (!ev)
+                continue;
+            gw_changes_of_event(ev, add_change, &c);
+            medrep__event__free_unpacked(ev, NULL);
         }
     }
 }

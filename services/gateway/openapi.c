@@ -147,7 +147,9 @@ static void fixed_paths(json_t *paths)
         "operationId", "Changes", "parameters", "name", "region", "in", "path", "required", 1, "schema", "type",
         "string", "name", "since", "in", "query", "required", 0, "schema", "type", "string", "name", "limit", "in",
         "query", "required", 0, "schema", "type", "integer", "responses", "200", "description",
-        "{changes: [{cursor, event}], next}", "security", "bearer");
+        "{changes: [{cursor, type, event}], next}; limit counts stream entries: a batch of reminders "
+        "delivered is one entry and shows as one reminder_delivered change per item, all with its cursor",
+        "security", "bearer");
     json_object_set_new(paths, "/v1/regions/{region}/changes", changes);
     json_object_set_new(paths, "/healthz", json_pack("{s:{s:s, s:{s:{s:s}}}}", "get", "summary",
                                                      "the process is up", "responses", "200", "description", "ok"));

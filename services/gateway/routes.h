@@ -39,8 +39,10 @@ typedef struct {
     /* The read cache (cache.h). A GET route with .cache is cacheable: its
      * answers are kept in that cache group, tagged with the id the route
      * is about (person_id, the owning rep, team; "" region-wide), and
-     * dropped by the events named in .cache_events ("type:field" pairs,
-     * field being the event's string field holding that id; "type:*"
+     * dropped by the events named in .cache_events ("type:path" pairs,
+     * path being the event's string field holding that id, or a dotted
+     * path to it through message fields, repeated ones giving an id per
+     * item: "reminders_delivered:deliveries.recipient_id"; "type:*"
      * drops the group's entries of the whole region). A write route's
      * .cache_drops names the groups whose entries with its own id it
      * drops before answering. */

@@ -140,7 +140,9 @@ const gw_route gw_routes[] = {
     /* ---- notification (DOMAIN.md 5) ---- */
     ROUTE("GET", "/people/{person_id}/inbox", "notify", "InboxList", inbox_list_request, inbox_list_reply,
           GW_TOUCH_PERSON, "a person's inbox with the unread count, paged (page_token, page_size)",
-          .cache = "inbox", .cache_events = "reminder_delivered:recipient_id,inbox_read:person_id"),
+          .cache = "inbox",
+          .cache_events = "reminder_delivered:recipient_id,reminders_delivered:deliveries.recipient_id,"
+                          "inbox_read:person_id"),
     ROUTE("POST", "/people/{person_id}/inbox/read", "notify", "InboxMarkRead", inbox_mark_read_request,
           inbox_mark_read_reply, GW_TOUCH_PERSON, "mark inbox items read", .required = "delivery_ids",
           .cache_drops = "inbox"),

@@ -32,6 +32,14 @@ static void walk_meeting(const Medrep__MeetingChanged *m)
         touch_string(m->staff_ids[i]);
 }
 
+static void walk_delivered(const Medrep__ReminderDelivered *d)
+{
+    touch_string(d->reminder_id);
+    touch_string(d->delivery_id);
+    touch_string(d->recipient_id);
+    touch_string(d->channel);
+}
+
 static void walk_body(const Medrep__Event *ev)
 {
     switch (ev->body_case) {
@@ -47,6 +55,10 @@ static void walk_body(const Medrep__Event *ev)
         break;
     case MEDREP__EVENT__BODY_REMINDER_DELIVERED:
         touch_string(ev->reminder_delivered->delivery_id);
+        break;
+    case MEDREP__EVENT__BODY_REMINDERS_DELIVERED:
+        for (size_t i = 0; i < ev->reminders_delivered->n_deliveries; i++)
+            walk_delivered(ev->reminders_delivered->deliveries[i]);
         break;
     case MEDREP__EVENT__BODY_PLAN_CHANGED:
         touch_string(ev->plan_changed->rep_id);

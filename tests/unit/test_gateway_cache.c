@@ -1,7 +1,9 @@
 /* test_gateway_cache.c: the gateway's read cache core (cache.c): keys,
  * max age, invalidation by tag and by group, answers overtaken by an
  * invalidation, the LRU bound, events mapped to entries through the
- * route table's .cache_events, and the published table's cache rows. */
+ * route table's .cache_events (single events and batches of reminders
+ * delivered, through a dotted path into their items), and the published
+ * table's cache rows. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -204,6 +206,154 @@ static void events_drop_their_entries(void **state)
     gw_cache_free(&c);
 }
 
+static const gw_route batch_routes[] = {
+    {.http_method = "GET", .pattern = "/inbox", .cache = "inbox",
+     .cache_events = "reminder_delivered:recipient_id,reminders_delivered:deliveries.recipient_id"},
+    {.http_method = "GET", .pattern = "/plan", .cache = "plan", .cache_events = "call_planned:rep_id"},
+};
+
+/* A reminders_delivered event of region north with one item per
+ * recipient (NULL: an item without recipient_id). */
+typedef struct {
+    Medrep__ReminderDelivered items[4];
+    Medrep__ReminderDelivered *ptrs[4];
+    Medrep__RemindersDelivered batch;
+    Medrep__Event ev;
+} batch_event;
+
+static void batch_init(batch_event *b, size_t n, const char *const *recipients)
+{
+    b->batch = (Medrep__RemindersDelivered)MEDREP__REMINDERS_DELIVERED__INIT;
+    for (size_t i = 0; i < n; i++) {
+        b->items[i] = (Medrep__ReminderDelivered)MEDREP__REMINDER_DELIVERED__INIT;
+        b->items[i].recipient_id = (char *)recipients[i];
+        b->items[i].channel = "inbox";
+        b->ptrs[i] = &b->items[i];
+    }
+    b->batch.n_deliveries = n;
+    b->batch.deliveries = b->ptrs;
+    b->ev = (Medrep__Event)MEDREP__EVENT__INIT;
+    b->ev.region = "north";
+    b->ev.body_case = MEDREP__EVENT__BODY_REMINDERS_DELIVERED;
+    b->ev.reminders_delivered = &b->batch;
+}
+
+/* Inbox entries of P1, P2, P3 (north), P1 (south) and a plan entry. */
+static gw_cache *batch_cache(void)
+{
+    gw_cache *c = gw_cache_new(100, 1000);
+    static const gw_cache_tag inbox_p3 = {"inbox", "north", "P3"};
+    put(c, "i1", &inbox_p1, 0, 1000, "i1");
+    put(c, "i1b", &inbox_p1, 0, 1000, "i1b");
+    put(c, "i2", &inbox_p2, 0, 1000, "i2");
+    put(c, "i3", &inbox_p3, 0, 1000, "i3");
+    put(c, "s1", &inbox_p1_south, 0, 1000, "s1");
+    put(c, "p1", &plan_r1, 0, 1000, "p1");
+    return c;
+}
+
+static void batch_event_drops_each_recipients_inbox(void **state)
+{
+    (void)state;
+    gw_cache *c = batch_cache();
+    uint64_t before = gw_cache_epoch(c);   /* a read of P3 sent before the batch */
+    batch_event b;
+    batch_init(&b, 3, (const char *const[]){"P1", "P2", "P1"});
+    assert_int_equal(gw_cache_apply_event(c, batch_routes, 2, &b.ev), 3);
+    assert_null(get(c, "i1", 1));
+    assert_null(get(c, "i1b", 1));
+    assert_null(get(c, "i2", 1));
+    assert_non_null(get(c, "i3", 1));   /* nobody else's */
+    assert_non_null(get(c, "s1", 1));   /* nor another region's */
+    assert_non_null(get(c, "p1", 1));
+    /* a batch is one group-wide note: an answer computed meanwhile is not kept */
+    static const gw_cache_tag inbox_p4 = {"inbox", "north", "P4"};
+    assert_false(gw_cache_put(c, "i4", &inbox_p4, before, 2, 1000, "old", 3, NULL));
+    assert_true(gw_cache_put(c, "i4", &inbox_p4, gw_cache_epoch(c), 2, 1000, "new", 3, NULL));
+    gw_cache_stats st;
+    gw_cache_stats_get(c, &st);
+    assert_int_equal(st.invalidated, 3);
+    gw_cache_free(&c);
+}
+
+static void batch_item_without_recipient_drops_the_group(void **state)
+{
+    (void)state;
+    gw_cache *c = batch_cache();
+    batch_event b;
+    batch_init(&b, 2, (const char *const[]){"P1", NULL});
+    assert_int_equal(gw_cache_apply_event(c, batch_routes, 2, &b.ev), 4);
+    assert_null(get(c, "i2", 1));
+    assert_null(get(c, "i3", 1));
+    assert_non_null(get(c, "s1", 1));
+    assert_non_null(get(c, "p1", 1));
+    gw_cache_free(&c);
+
+    c = batch_cache();
+    batch_init(&b, 1, (const char *const[]){""});   /* an empty id is no id */
+    assert_int_equal(gw_cache_apply_event(c, batch_routes, 2, &b.ev), 4);
+    gw_cache_free(&c);
+
+    c = batch_cache();
+    b.ev.reminders_delivered = NULL;   /* a body-less batch names nobody: the group goes */
+    assert_int_equal(gw_cache_apply_event(c, batch_routes, 2, &b.ev), 4);
+    gw_cache_free(&c);
+}
+
+static void empty_batch_drops_nothing(void **state)
+{
+    (void)state;
+    gw_cache *c = batch_cache();
+    uint64_t before = gw_cache_epoch(c);
+    batch_event b;
+    batch_init(&b, 0, NULL);
+    assert_int_equal(gw_cache_apply_event(c, batch_routes, 2, &b.ev), 0);
+    assert_non_null(get(c, "i1", 1));
+    assert_int_equal(gw_cache_epoch(c), before);   /* no invalidation noted */
+    gw_cache_free(&c);
+}
+
+/* The published table: the inbox route follows both kinds of delivery events. */
+static void published_inbox_route_follows_batches(void **state)
+{
+    (void)state;
+    gw_cache *c = batch_cache();
+    batch_event b;
+    batch_init(&b, 2, (const char *const[]){"P2", "P3"});
+    assert_int_equal(gw_cache_apply_event(c, gw_routes, gw_route_count, &b.ev), 2);
+    assert_non_null(get(c, "i1", 1));
+    assert_null(get(c, "i2", 1));
+    assert_null(get(c, "i3", 1));
+    assert_non_null(get(c, "p1", 1));
+    gw_cache_free(&c);
+}
+
+/* The path syntax is general: a repeated string field names one id per value. */
+static void repeated_string_field_names_each_value(void **state)
+{
+    (void)state;
+    static const gw_route invitees[] = {
+        {.http_method = "GET", .pattern = "/inbox", .cache = "inbox",
+         .cache_events = "meeting_changed:invitee_ids"},
+    };
+    const char *item = "meeting_changed:invitee_ids";
+    assert_true(gw_cache_event_item_valid(item, strlen(item)));
+    gw_cache *c = batch_cache();
+    char *ids[] = {"P2", "P3"};
+    Medrep__MeetingChanged mc = MEDREP__MEETING_CHANGED__INIT;
+    mc.n_invitee_ids = 2;
+    mc.invitee_ids = ids;
+    Medrep__Event ev = MEDREP__EVENT__INIT;
+    ev.region = "north";
+    ev.body_case = MEDREP__EVENT__BODY_MEETING_CHANGED;
+    ev.meeting_changed = &mc;
+    assert_int_equal(gw_cache_apply_event(c, invitees, 1, &ev), 2);
+    assert_non_null(get(c, "i1", 1));
+    assert_null(get(c, "i2", 1));
+    assert_null(get(c, "i3", 1));
+    gw_cache_free(&c);
+}
+
 static void groups_of_a_list(const char *group, size_t len, void *arg)
 {
     char *out = arg;
@@ -219,28 +369,35 @@ static void drop_lists(void **state)
     assert_string_equal(out, "inbox|plan|");
 }
 
-/* Checks one "type:field" item of a route's .cache_events against the
- * event descriptors: the type is a body of medrep.Event, the field one of
- * its string fields (or "*"). */
+/* Checks one "type:path" item of a route's .cache_events against the
+ * event descriptors (gw_cache_event_item_valid). */
 static void check_event_item(const char *item, size_t len, void *arg)
 {
     (void)arg;
-    char text[128], *colon;
-    snprintf(text, sizeof text, "%.*s", (int)len, item);
-    colon = strchr(text, ':');
-    assert_non_null(colon);
-    *colon = '\0';
-    const ProtobufCFieldDescriptor *body =
-        protobuf_c_message_descriptor_get_field_by_name(&medrep__event__descriptor, text);
-    if (!body)
-        fail_msg("no event type '%s'", text);
-    assert_int_equal(body->type, PROTOBUF_C_TYPE_MESSAGE);
-    if (strcmp(colon + 1, "*") == 0)
-        return;
-    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(
-        (const ProtobufCMessageDescriptor *)body->descriptor, colon + 1);
-    if (!f || f->type != PROTOBUF_C_TYPE_STRING)
-        fail_msg("event type '%s' has no string field '%s'", text, colon + 1);
+    if (!gw_cache_event_item_valid(item, len))
+        fail_msg("cache event item '%.*s' names no string field of an event body", (int)len, item);
+}
+
+static bool item_valid(const char *item)
+{
+    return gw_cache_event_item_valid(item, strlen(item));
+}
+
+static void event_items_are_checked_against_descriptors(void **state)
+{
+    (void)state;
+    assert_true(item_valid("reminder_delivered:recipient_id"));
+    assert_true(item_valid("reminders_delivered:deliveries.recipient_id"));
+    assert_true(item_valid("call_cancelled:*"));
+    assert_false(item_valid("reminders_delivered:deliveries"));          /* a message, not a string */
+    assert_false(item_valid("reminders_delivered:deliveries.nobody"));
+    assert_false(item_valid("reminders_delivered:deliveries."));
+    assert_false(item_valid("reminder_delivered:recipient_id.more"));   /* through a string */
+    assert_false(item_valid("inbox_read:count"));                        /* not a string */
+    assert_false(item_valid("no_such_event:id"));
+    assert_false(item_valid("region:*"));                                /* an envelope field, not a body */
+    assert_false(item_valid("reminder_delivered"));
+    assert_false(item_valid(":recipient_id"));
 }
 
 static void group_is_cached_somewhere(const char *group, size_t len, void *arg)
@@ -286,7 +443,13 @@ int main(void)
         cmocka_unit_test(overtaken_answers_are_not_kept),
         cmocka_unit_test(least_recently_used_goes_first),
         cmocka_unit_test(events_drop_their_entries),
+        cmocka_unit_test(batch_event_drops_each_recipients_inbox),
+        cmocka_unit_test(batch_item_without_recipient_drops_the_group),
+        cmocka_unit_test(empty_batch_drops_nothing),
+        cmocka_unit_test(published_inbox_route_follows_batches),
+        cmocka_unit_test(repeated_string_field_names_each_value),
         cmocka_unit_test(drop_lists),
+        cmocka_unit_test(event_items_are_checked_against_descriptors),
         cmocka_unit_test(route_table_cache_rows_are_sound),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
