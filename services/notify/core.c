@@ -415,6 +415,14 @@ int nt_shard_of(const char *reminder_id, int shards)
     return shards > 1 ? (int)(h % (uint32_t)shards) : 0;
 }
 
+void nt_version_token(const char *request_id, char *buf, size_t cap)
+{
+    uint64_t h = 14695981039346656037ull;
+    for (const unsigned char *p = (const unsigned char *)(request_id ? request_id : ""); *p; p++)
+        h = (h ^ *p) * 1099511628211ull;
+    snprintf(buf, cap, "%016llx", (unsigned long long)h);
+}
+
 bool nt_id_valid(const char *id)
 {
     size_t n = id ? strlen(id) : 0;

@@ -136,6 +136,9 @@ bool nt_channels_inbox_only(const char *list);
 
 /* A shard number in [0, shards) for a reminder id (FNV-1a). */
 int nt_shard_of(const char *reminder_id, int shards);
+/* A person's preference version set by the request request_id: 16 hex
+ * digits of its 64-bit FNV-1a hash (the same on a retry, new per request). */
+void nt_version_token(const char *request_id, char *buf, size_t cap);
 
 /* True when id is 1..127 bytes of [A-Za-z0-9._:@-]. */
 bool nt_id_valid(const char *id);

@@ -672,9 +672,14 @@ static int set_preferences(mr_call *call)
     if (ok && q->digest && q->digest[0] && strcmp(q->digest, "off") != 0 && nt_parse_clock(q->digest, &a) != 0)
         ok = false, mr_call_fail(call, MR_INVALID_ARGUMENT, "digest must be HH:MM, HH:MM:SS or off");
     if (ok) {
+        char version[24], versions[128];
         nt_key(key, sizeof key, call->region, "pref:%s", q->person_id);
-        /* pending direct reminders check v: they take the generic path now */
-        mr_tx_addv(call->tx, "HINCRBY", key, "v", "1", NULL);
+        nt_key(versions, sizeof versions, call->region, "%s", "prefv");
+        nt_version_token(call->req->request_id, version, sizeof version);
+        /* pending direct reminders check v (the mover reads prefv): they
+         * take the generic path now */
+        mr_tx_addv(call->tx, "HSET", key, "v", version, NULL);
+        mr_tx_addv(call->tx, "HSET", versions, q->person_id, version, NULL);
         if (q->timezone)
             mr_tx_addv(call->tx, "HSET", key, "tz", q->timezone, NULL);
         if (q->quiet_hours)

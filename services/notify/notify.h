@@ -30,6 +30,10 @@
  *   inbox:<p>           sorted set of delivery ids by delivered time
  *   inboxitems:<p>      hash: delivery id -> packed medrep.InboxItem
  *   inboxunread:<p>     set of unread delivery ids
+ *   inboxdirty          set of persons the mover delivered to since their
+ *                       inboxes were last trimmed (mover.c)
+ *   prefv               hash: person -> the same v as pref:<p> (the mover
+ *                       reads a whole batch's versions in one command)
  * Every key is "<kind>:<id>" with a kind word of its own first, so ids
  * (which may hold ':') cannot make two kinds of key meet.
  *   sent:<delivery id>  set once a delivery is done (with the ack, atomically);
@@ -70,6 +74,8 @@ typedef struct {
     int claim_interval_ms;
     int max_attempts;           /* deliveries of one entry before the dead letter */
     int move_batch;             /* entries per move script */
+    int delivered_event_max;    /* direct deliveries per reminders_delivered event */
+    int trim_interval_ms;       /* how often inboxes the mover filled are trimmed */
     int read_batch;             /* entries per XREADGROUP */
     int batch_max;              /* reminders per ScheduleReminders / move */
     long long sent_ttl_ms;      /* how long a delivery id is remembered */

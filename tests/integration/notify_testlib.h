@@ -123,7 +123,40 @@ static inline int nt_emit(mr_store *store, Medrep__Event *ev)
     return rc;
 }
 
-/* Calls fn for every ReminderDelivered event of the north stream. Returns
+/* Calls fn for each delivery ev reports: a reminder_delivered event, or
+ * each item of a reminders_delivered batch (the mover's direct deliveries).
+ * Returns the count. */
+static inline size_t nt_event_deliveries(const Medrep__Event *ev,
+                                         void (*fn)(const Medrep__ReminderDelivered *,
+                                                    const Medrep__Event *, void *),
+                                         void *arg)
+{
+    if (ev && ev->body_case == MEDREP__EVENT__BODY_REMINDER_DELIVERED) {
+        fn(ev->reminder_delivered, ev, arg);
+        return 1;
+    }
+    if (!ev || ev->body_case != MEDREP__EVENT__BODY_REMINDERS_DELIVERED)
+        return 0;
+    for (size_t i = 0; i < ev->reminders_delivered->n_deliveries; i++)
+        fn(ev->reminders_delivered->deliveries[i], ev, arg);
+    return ev->reminders_delivered->n_deliveries;
+}
+
+typedef struct {
+    void (*fn)(const Medrep__ReminderDelivered *, void *);
+    void *arg;
+} nt_delivery_fn;
+
+static inline void nt_call_delivery_fn(const Medrep__ReminderDelivered *d, const Medrep__Event *ev,
+                                       void *arg)
+{
+    (void)ev;
+    nt_delivery_fn *f = arg;
+    f->fn(d, f->arg);
+}
+
+/* Calls fn for every delivery reported on the north stream (single and
+ * batch events). Returns
  * the number seen, or -1. */
 static inline long nt_each_delivered(mr_store *store,
                                      void (*fn)(const Medrep__ReminderDelivered *, void *), void *arg)
@@ -146,10 +179,8 @@ static inline long nt_each_delivered(mr_store *store,
                 if (!name || strcmp(name, "ev") != 0)
                     continue;
                 Medrep__Event *ev = medrep__event__unpack(NULL, len, (const uint8_t *)data);
-                if (ev && ev->body_case == MEDREP__EVENT__BODY_REMINDER_DELIVERED) {
-                    fn(ev->reminder_delivered, arg);
-                    seen++;
-                }
+                nt_delivery_fn f = {fn, arg};
+                seen += (long)nt_event_deliveries(ev, nt_call_delivery_fn, &f);
                 if (ev)
                     medrep__event__free_unpacked(ev, NULL);
             }

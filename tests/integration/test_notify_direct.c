@@ -7,7 +7,7 @@
  * scheduling takes effect (the reminder goes the generic way, through the
  * sender); the same delivery id scheduled again after its delivery is not
  * delivered twice; and notify's own event consumer acknowledges its
- * reminder_delivered events without counting or handling them. */
+ * reminders_delivered events without counting or handling them. */
 // ctest-label: integration
 #include <setjmp.h>
 #include <stdarg.h>
@@ -45,7 +45,9 @@ static int teardown(void **state)
 
 /* What the ReminderDelivered events of one reminder said. */
 typedef struct {
+    const char *rid;   /* the reminder looked for */
     int count;
+    bool batch;        /* last seen in a reminders_delivered batch */
     char event_id[160], source[128], delivery_id[160], recipient[64], channel[16];
     int64_t occurred_ms;
 } seen_event;
@@ -55,10 +57,28 @@ static void copy(char *dst, size_t cap, const char *src)
     snprintf(dst, cap, "%s", src ? src : "(null)");
 }
 
-/* Reads every event of the north stream and records those of reminder rid. */
+static void record_delivery(const Medrep__ReminderDelivered *d, const Medrep__Event *ev, void *arg)
+{
+    seen_event *out = arg;
+    if (!d->reminder_id || strcmp(d->reminder_id, out->rid) != 0)
+        return;
+    out->count++;
+    out->batch = ev->body_case == MEDREP__EVENT__BODY_REMINDERS_DELIVERED;
+    copy(out->event_id, sizeof out->event_id, ev->event_id);
+    copy(out->source, sizeof out->source, ev->source);
+    copy(out->delivery_id, sizeof out->delivery_id, d->delivery_id);
+    copy(out->recipient, sizeof out->recipient, d->recipient_id);
+    copy(out->channel, sizeof out->channel, d->channel);
+    assert_string_equal(ev->region, "north");
+    assert_true(ev->has_occurred_ms);
+    out->occurred_ms = ev->occurred_ms;
+}
+
+/* Reads every event of the north stream and records those of reminder rid
+ * (from single events and from the mover's batches). */
 static seen_event events_of(const char *rid)
 {
-    seen_event out = {0};
+    seen_event out = {.rid = rid};
     mr_val *v = mr_store_cmd(store, "XRANGE {r:north}:events - +");
     for (size_t i = 0; i < mr_val_count(v); i++) {
         const mr_val *fields = mr_val_at(mr_val_at(v, i), 1);
@@ -69,19 +89,7 @@ static seen_event events_of(const char *rid)
                 continue;
             Medrep__Event *ev = medrep__event__unpack(NULL, len, (const uint8_t *)data);
             assert_non_null(ev);
-            const Medrep__ReminderDelivered *d = ev->reminder_delivered;
-            if (ev->body_case == MEDREP__EVENT__BODY_REMINDER_DELIVERED && d->reminder_id &&
-                strcmp(d->reminder_id, rid) == 0) {
-                out.count++;
-                copy(out.event_id, sizeof out.event_id, ev->event_id);
-                copy(out.source, sizeof out.source, ev->source);
-                copy(out.delivery_id, sizeof out.delivery_id, d->delivery_id);
-                copy(out.recipient, sizeof out.recipient, d->recipient_id);
-                copy(out.channel, sizeof out.channel, d->channel);
-                assert_string_equal(ev->region, "north");
-                assert_true(ev->has_occurred_ms);
-                out.occurred_ms = ev->occurred_ms;
-            }
+            nt_event_deliveries(ev, record_delivery, &out);
             medrep__event__free_unpacked(ev, NULL);
         }
     }
@@ -151,7 +159,8 @@ static void test_direct_delivery(void **state)
     assert_string_equal(e.recipient, "PD1");
     assert_string_equal(e.channel, "inbox");
     char want_id[80];
-    snprintf(want_id, sizeof want_id, "dlv:%s", did);
+    snprintf(want_id, sizeof want_id, "dlvs:%s", did);   /* a batch named by its first delivery */
+    assert_true(e.batch);
     assert_string_equal(e.event_id, want_id);
     assert_true(e.occurred_ms >= due && e.occurred_ms < due + 10000);
 
@@ -197,7 +206,7 @@ static void test_direct_delivery(void **state)
 
     /* notify's consumer acknowledged its own event without handling it */
     assert_int_equal(wait_no_pending(), 0);
-    mr_val *v = mr_store_cmd(store, "HGET {r:north}:handled:notify reminder_delivered");
+    mr_val *v = mr_store_cmd(store, "HGET {r:north}:handled:notify reminders_delivered");
     assert_null(mr_val_str(v, NULL));
     mr_val_free(&v);
 }

@@ -1,8 +1,8 @@
 /* test_notify_inbox.c: the notify service's inbox retention and its daily
  * digest at the person's local time, through the broker on a real Redis:
- * an inbox keeps the newest [notify] inbox_max_items items (on the inbox
- * fast path and on the generic path of a person with an outside channel
- * too), and drops items older than inbox_max_age_s; a digest set to a
+ * an inbox keeps the newest [notify] inbox_max_items items (trimmed by the
+ * mover soon after it delivers directly; on the generic path of a person
+ * with an outside channel too), and drops items older than inbox_max_age_s; a digest set to a
  * local time of day with seconds (in a zone other than the region's)
  * fires at that instant with what it gathered; a regraded customer
  * reaching the rep's inbox; quiet hours over both daylight-saving nights. */
@@ -74,6 +74,17 @@ static long long redis_count(const char *cmd, const char *kind, const char *pers
     return h_redis_int(store, cmd, key);
 }
 
+/* Waits until the person's inbox has no more than want items (the mover
+ * trims what it delivered to every trim_interval_ms); returns the size. */
+static long long wait_trimmed(const char *person, long long want)
+{
+    int64_t end = mr_mono_ms() + 10000;
+    long long n;
+    while ((n = nt_inbox_size(store, person)) > want && mr_mono_ms() < end)
+        usleep(20 * 1000);
+    return n;
+}
+
 /* Five reminders to person, 100 ms apart: the inbox keeps the newest three. */
 static void check_cap(const char *person)
 {
@@ -84,7 +95,7 @@ static void check_cap(const char *person)
         assert_int_equal(nt_schedule(client, id, person, NULL, now + 100 * i, false), MR_OK);
     }
     assert_int_equal(wait_delivered(person, 5), 5);
-    assert_int_equal(nt_inbox_size(store, person), 3);
+    assert_int_equal(wait_trimmed(person, 3), 3);
     assert_int_equal(redis_count("HLEN %s", "inboxitems", person), 3);
     assert_int_equal(redis_count("SCARD %s", "inboxunread", person), 3);
     Medrep__InboxListReply *inbox = nt_inbox(client, person);
@@ -102,6 +113,8 @@ static void test_cap_inbox_only(void **state)
 {
     (void)state;
     check_cap("PF");
+    /* the mover trimmed it, and took PF off its list of inboxes to trim */
+    assert_int_equal(h_redis_int(store, "SISMEMBER %s PF", "{r:north}:notify:inboxdirty"), 0);
 }
 
 /* A person with the inbox and a webhook takes the generic path (the
@@ -126,7 +139,8 @@ static void test_cap_with_outside_channel(void **state)
     assert_true(h_redis_int(store, "XLEN %s", "{r:north}:notify:dead") >= 5);
 }
 
-/* An item older than inbox_max_age_s goes at the next delivery. */
+/* An item older than inbox_max_age_s goes once the person's inbox is
+ * trimmed after the next delivery. */
 static void test_age(void **state)
 {
     (void)state;
@@ -136,6 +150,7 @@ static void test_age(void **state)
     usleep(2600 * 1000);
     assert_int_equal(nt_schedule(client, "age2", "PA", NULL, mr_now_ms() + 100, false), MR_OK);
     assert_int_equal(wait_delivered("PA", 2), 2);
+    assert_int_equal(wait_trimmed("PA", 1), 1);
     Medrep__InboxListReply *inbox = nt_inbox(client, "PA");
     assert_non_null(inbox);
     assert_int_equal(inbox->n_items, 1);
