@@ -9,7 +9,8 @@
  *   2. firing: then the timer instances start and fire the whole backlog
  *      into the inbox channel: the firing rate (saturated; from the first
  *      delivery to the last, and from the instances' start), and 0 lost,
- *      0 duplicated checked from the ReminderDelivered events by delivery id;
+ *      0 duplicated checked by delivery id from the delivery events (single
+ *      and the mover's batches);
  *   3. lateness, not saturated: a steady load (default 2,000/s for 10 s)
  *      scheduled ahead: delivered time (the sender's commit) minus due
  *      time, p50/p99/max;
@@ -20,9 +21,13 @@
  *      fork time, the latency monitor's worst events);
  * and beside them, in the same run, redis-benchmark's rate for the commands
  * the scripts use (ZADD, XADD, HSET, SADD, pipelined 16 deep).
+ * The reminders are spread over --regions regions (default 2), each on its
+ * own redis-server (the way medrep scales out: a region's keys live on one
+ * server), served by the same notify processes; --regions 1 measures one
+ * server alone.
  * Prints "bench.notify.<name> <value> <unit>" lines; nothing is asserted.
  *
- *   bench-notify [--reminders N] [--people P] [--instances I]
+ *   bench-notify [--reminders N] [--people P] [--instances I] [--regions 1-2]
  *                [--steady-rate R] [--steady-seconds S] */
 #include <signal.h>
 #include <stdio.h>
@@ -34,9 +39,13 @@
 
 #define BATCH 5000
 
+#define MAX_REGIONS 2
+
+static const char *const region_names[MAX_REGIONS + 1] = {"north", "south", NULL};
+
 typedef struct {
     long reminders, people;
-    int instances;
+    int instances, regions;
     long steady_rate, steady_seconds;
 } bench_opts;
 
@@ -63,7 +72,8 @@ static void figure(const char *name, double value, const char *unit)
 }
 
 /* Schedules reminders [first, first + count) named "<prefix><i>", due at
- * due0 + i * spread_ms / count, BATCH per request, 4 requests in flight. */
+ * due0 + i * spread_ms / count, BATCH per request, 4 requests in flight;
+ * request b goes to region b % regions. */
 static void schedule_range(mr_client *c, const bench_opts *o, const char *prefix, long count,
                            int64_t due0, int64_t spread_ms)
 {
@@ -90,7 +100,7 @@ static void schedule_range(mr_client *c, const bench_opts *o, const char *prefix
             batch.n_reminders = (size_t)n;
             Medrep__Request req = MEDREP__REQUEST__INIT;
             req.method = "ScheduleReminders";
-            req.region = "north";
+            req.region = (char *)region_names[(submitted / BATCH) % o->regions];
             req.has_payload = true;
             req.payload.data = buf;
             req.payload.len = medrep__schedule_reminders_request__pack(&batch, buf);
@@ -119,9 +129,10 @@ typedef struct {
     int64_t first_ms, last_ms;
 } tally;
 
-static void tally_one(const Medrep__ReminderDelivered *d, int64_t occurred_ms, void *arg)
+static void tally_one(const Medrep__ReminderDelivered *d, const Medrep__Event *ev, void *arg)
 {
     tally *t = arg;
+    int64_t occurred_ms = ev->occurred_ms;
     size_t n = strlen(t->prefix);
     if (!d->reminder_id || strncmp(d->reminder_id, t->prefix, n) != 0)
         return;
@@ -138,14 +149,20 @@ static void tally_one(const Medrep__ReminderDelivered *d, int64_t occurred_ms, v
         t->first_ms = occurred_ms;
 }
 
-/* Reads every ReminderDelivered event after stream id `after` ("-" for
- * all) with its occurred_ms into t. */
-static void read_events(mr_store *store, const char *after, tally *t)
+/* The regions' stores and, per region, the stream id read up to. */
+typedef struct {
+    int count;
+    mr_store *store[MAX_REGIONS];
+    char cursor[MAX_REGIONS][64];
+} bench_regions;
+
+/* Tallies into t every delivery (single events and the mover's batches)
+ * reported on region r's stream after its cursor, and moves the cursor. */
+static void read_region(bench_regions *br, int r, tally *t)
 {
-    char start[64];
-    snprintf(start, sizeof start, "%s", after);
     for (;;) {
-        mr_val *v = mr_store_cmd(store, "XRANGE {r:north}:events %s + COUNT 10000", start);
+        mr_val *v = mr_store_cmd(br->store[r], "XRANGE {r:%s}:events %s + COUNT 1000", region_names[r],
+                                 br->cursor[r]);
         size_t n = mr_val_count(v);
         for (size_t i = 0; i < n; i++) {
             const mr_val *fields = mr_val_at(mr_val_at(v, i), 1);
@@ -155,32 +172,44 @@ static void read_events(mr_store *store, const char *after, tally *t)
                 if (strcmp(mr_val_str(mr_val_at(fields, f), NULL), "ev") != 0)
                     continue;
                 Medrep__Event *ev = medrep__event__unpack(NULL, len, (const uint8_t *)data);
-                if (ev && ev->body_case == MEDREP__EVENT__BODY_REMINDER_DELIVERED)
-                    tally_one(ev->reminder_delivered, ev->occurred_ms, t);
+                nt_event_deliveries(ev, tally_one, t);
                 if (ev)
                     medrep__event__free_unpacked(ev, NULL);
             }
             if (i == n - 1)
-                snprintf(start, sizeof start, "(%s", mr_val_str(mr_val_at(mr_val_at(v, i), 0), NULL));
+                snprintf(br->cursor[r], sizeof br->cursor[r], "(%s", mr_val_str(mr_val_at(mr_val_at(v, i), 0), NULL));
         }
         mr_val_free(&v);
-        if (n < 10000)
+        if (n < 1000)
             return;
     }
 }
 
-static long long delivered_count(mr_store *store)
+/* Puts every region's cursor at the end of its stream. */
+static void skip_to_end(bench_regions *br)
 {
-    return h_redis_int(store, "XLEN %s", "{r:north}:events");
+    for (int r = 0; r < br->count; r++) {
+        snprintf(br->cursor[r], sizeof br->cursor[r], "-");
+        mr_val *last = mr_store_cmd(br->store[r], "XREVRANGE {r:%s}:events + - COUNT 1", region_names[r]);
+        if (mr_val_count(last) == 1)
+            snprintf(br->cursor[r], sizeof br->cursor[r], "(%s", mr_val_str(mr_val_at(mr_val_at(last, 0), 0), NULL));
+        mr_val_free(&last);
+    }
 }
 
-static void wait_delivered(mr_store *store, long long want, int timeout_s)
+/* Reads the regions' streams until t has every reminder it counts. */
+static void wait_tallied(bench_regions *br, tally *t, int timeout_s)
 {
     int64_t end = mr_mono_ms() + timeout_s * 1000LL;
-    while (delivered_count(store) < want && mr_mono_ms() < end)
-        usleep(20 * 1000);
-    if (delivered_count(store) < want)
-        fail("deliveries did not complete in time");
+    for (;;) {
+        for (int r = 0; r < br->count; r++)
+            read_region(br, r, t);
+        if (t->samples >= t->count)
+            return;
+        if (mr_mono_ms() > end)
+            fail("deliveries did not complete in time");
+        usleep(200 * 1000);
+    }
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -335,20 +364,22 @@ static double redis_rate(const char *command_line)
 
 static void parse_opts(int argc, char **argv, bench_opts *o)
 {
-    *o = (bench_opts){.reminders = 1000000, .people = 10000, .instances = 2, .steady_rate = 2000,
-                      .steady_seconds = 10};
+    *o = (bench_opts){.reminders = 1000000, .people = 10000, .instances = 2, .regions = 2,
+                      .steady_rate = 2000, .steady_seconds = 10};
     for (int i = 1; i + 1 < argc; i += 2) {
         long v = atol(argv[i + 1]);
         if (!strcmp(argv[i], "--reminders")) o->reminders = v;
         else if (!strcmp(argv[i], "--people")) o->people = v;
         else if (!strcmp(argv[i], "--instances")) o->instances = (int)v;
+        else if (!strcmp(argv[i], "--regions")) o->regions = (int)v;
         else if (!strcmp(argv[i], "--steady-rate")) o->steady_rate = v;
         else if (!strcmp(argv[i], "--steady-seconds")) o->steady_seconds = v;
     }
-    if (o->reminders < 1 || o->people < 1 || o->instances < 1 || o->instances > 8 ||
+    if (o->reminders < 1 || o->people < 1 || o->instances < 1 || o->instances > 8 || o->regions < 1 ||
+        o->regions > MAX_REGIONS ||
         o->steady_rate < 1 || o->steady_seconds < 1)
-        fail("usage: bench-notify [--reminders N] [--people P] [--instances 1-8] [--steady-rate R] "
-             "[--steady-seconds S]");
+        fail("usage: bench-notify [--reminders N] [--people P] [--instances 1-8] [--regions 1-2] "
+             "[--steady-rate R] [--steady-seconds S]");
 }
 
 static void start_notify(const char *name, bool timers)
@@ -358,49 +389,55 @@ static void start_notify(const char *name, bool timers)
         fail("cannot start notify");
 }
 
-static void run_backlog(const bench_opts *o, mr_client *c, mr_store *store)
+static void reset_stats(bench_regions *br)
+{
+    for (int r = 0; r < br->count; r++) {
+        mr_val *reset = mr_store_cmd(br->store[r], "CONFIG RESETSTAT");
+        mr_val_free(&reset);
+    }
+}
+
+static void run_backlog(const bench_opts *o, mr_client *c, bench_regions *br)
 {
     int64_t t0 = mr_mono_ms();
+    skip_to_end(br);
     schedule_range(c, o, "b", o->reminders, mr_now_ms(), 2000);
     double secs = (double)(mr_mono_ms() - t0) / 1000.0;
     figure("schedule_rate", (double)o->reminders / secs, "reminders/s");
-    mr_val *reset = mr_store_cmd(store, "CONFIG RESETSTAT");
-    mr_val_free(&reset);
+    reset_stats(br);
     int64_t fire0 = mr_now_ms();
     for (int i = 0; i < o->instances; i++) {
         char name[32];
         snprintf(name, sizeof name, "notify-t%d", i);
         start_notify(name, true);
     }
-    wait_delivered(store, o->reminders, 1800);
     tally t = {.prefix = "b", .count = o->reminders, .seen = calloc((size_t)o->reminders, 1),
                .lateness = calloc((size_t)o->reminders, sizeof(int64_t))};
-    read_events(store, "-", &t);
+    wait_tallied(br, &t, 1800);
     /* from the first delivery to the last (the timer processes' start-up
      * is not firing), and from their start for comparison */
     figure("fire_rate_saturated", (double)o->reminders * 1000.0 / (double)(t.last_ms - t.first_ms + 1), "reminders/s");
     figure("fire_rate_from_start", (double)o->reminders * 1000.0 / (double)(t.last_ms - fire0 + 1), "reminders/s");
     report_loss(&t, "backlog");
-    print_commandstats(store, o->reminders);
+    for (int r = 0; r < br->count; r++) {
+        printf("bench.notify.redis_server %d (region %s): where its time went while firing\n", r, region_names[r]);
+        print_commandstats(br->store[r], o->reminders / br->count);
+    }
     free(t.seen);
     free(t.lateness);
 }
 
-static void run_steady(const bench_opts *o, mr_client *c, mr_store *store)
+static void run_steady(const bench_opts *o, mr_client *c, bench_regions *br)
 {
     long n = o->steady_rate * o->steady_seconds;
-    long long before = delivered_count(store);
-    char after[64] = "-";
-    mr_val *last = mr_store_cmd(store, "XREVRANGE {r:north}:events + - COUNT 1");
-    if (mr_val_count(last) == 1)
-        snprintf(after, sizeof after, "(%s", mr_val_str(mr_val_at(mr_val_at(last, 0), 0), NULL));
-    mr_val_free(&last);
+    skip_to_end(br);
     schedule_range(c, o, "s", n, mr_now_ms() + 3000, o->steady_seconds * 1000);
-    wait_delivered(store, before + n, 600);
-    usleep(500 * 1000);
     tally t = {.prefix = "s", .count = n, .seen = calloc((size_t)n, 1),
                .lateness = calloc((size_t)n, sizeof(int64_t))};
-    read_events(store, after, &t);
+    wait_tallied(br, &t, 600);
+    usleep(500 * 1000);
+    for (int r = 0; r < br->count; r++)
+        read_region(br, r, &t);   /* a late repeat would show here */
     long m = t.samples < n ? t.samples : n;
     qsort(t.lateness, (size_t)m, sizeof(int64_t), cmp_i64);
     if (m > 0) {
@@ -413,14 +450,31 @@ static void run_steady(const bench_opts *o, mr_client *c, mr_store *store)
     free(t.lateness);
 }
 
+/* The production persistence and the monitors the report reads. */
+static void configure_redis(mr_store *store, const char *fsync)
+{
+    mr_val *set = mr_store_cmd(store, "CONFIG SET appendfsync %s", fsync);
+    if (mr_val_is_error(set))
+        fail("cannot set appendfsync");
+    mr_val_free(&set);
+    const char *cmds[] = {"CONFIG SET latency-monitor-threshold 10", "CONFIG SET slowlog-log-slower-than 100000",
+                          "SLOWLOG RESET"};
+    for (size_t i = 0; i < 3; i++) {
+        set = mr_store_cmd(store, cmds[i]);
+        mr_val_free(&set);
+    }
+}
+
 int main(int argc, char **argv)
 {
     bench_opts o;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     parse_opts(argc, argv, &o);
-    const char *regions[] = {"north", NULL};
-    if (h_stack_start(&stack, 1, regions,
+    const char *regions[MAX_REGIONS + 1] = {NULL};
+    for (int r = 0; r < o.regions; r++)
+        regions[r] = region_names[r];
+    if (h_stack_start(&stack, o.regions, regions,
                       "[notify]\nshards = 4\nmove_batch = 1000\nread_batch = 1000\nevents_maxlen = 0\n"
                       "batch_max = 5000\nclaim_min_idle_ms = 60000\n") != 0)
         fail("cannot start the stack");
@@ -428,27 +482,25 @@ int main(int argc, char **argv)
     if (h_stack_wait_workers(&stack, "notify", 1, 10000) != 0)
         fail("notify did not register");
     mr_client *c = h_stack_client(&stack, 8, 60000);
-    mr_store *store = h_stack_store(&stack, 0);
+    bench_regions br = {.count = o.regions};
     const char *fsync = getenv("BENCH_NOTIFY_FSYNC") ? getenv("BENCH_NOTIFY_FSYNC") : "everysec";
-    mr_val *set = mr_store_cmd(store, "CONFIG SET appendfsync %s", fsync);
-    if (mr_val_is_error(set))
-        fail("cannot set appendfsync");
-    mr_val_free(&set);
-    set = mr_store_cmd(store, "CONFIG SET latency-monitor-threshold 10");
-    mr_val_free(&set);
-    set = mr_store_cmd(store, "CONFIG SET slowlog-log-slower-than 100000");
-    mr_val_free(&set);
-    set = mr_store_cmd(store, "SLOWLOG RESET");
-    mr_val_free(&set);
+    for (int r = 0; r < o.regions; r++) {
+        br.store[r] = h_stack_store(&stack, r);
+        configure_redis(br.store[r], fsync);
+    }
     printf("bench.notify.redis_appendfsync %s setting\n", fsync);
-    printf("bench.notify.redis_servers 1 (common/store routes a region to one server; no per-shard routing)\n");
-    printf("bench.notify.reminders %ld reminders (%ld people, %d timer instances)\n", o.reminders,
-           o.people, o.instances);
-    run_backlog(&o, c, store);
-    run_steady(&o, c, store);
-    print_redis_pauses(store);
-    figure("redis_used_memory_peak", redis_info_number(store, "used_memory_peak") / 1048576.0, "MB");
+    printf("bench.notify.redis_servers %d (one region on each: common/store routes a region to one server)\n",
+           o.regions);
+    printf("bench.notify.reminders %ld reminders (%ld people, %d regions, %d timer instances serving every region)\n",
+           o.reminders, o.people, o.regions, o.instances);
+    run_backlog(&o, c, &br);
+    run_steady(&o, c, &br);
     long rss = 0;
+    for (int r = 0; r < o.regions; r++) {
+        printf("bench.notify.redis_server %d (region %s)\n", r, region_names[r]);
+        print_redis_pauses(br.store[r]);
+        figure("redis_used_memory_peak", redis_info_number(br.store[r], "used_memory_peak") / 1048576.0, "MB");
+    }
     for (int i = 0; i < stack.proc_count; i++)
         rss = peak_rss_kb(stack.procs[i].pid) > rss ? peak_rss_kb(stack.procs[i].pid) : rss;
     figure("notify_peak_rss", (double)rss / 1024.0, "MB");
@@ -457,6 +509,7 @@ int main(int argc, char **argv)
     figure("ref_redis_benchmark_hset", redis_rate("hset bh__rand_int__ p x"), "ops/s");
     figure("ref_redis_benchmark_sadd", redis_rate("sadd bset m__rand_int__"), "ops/s");
     mr_client_free(&c);
-    mr_store_free(&store);
+    for (int r = 0; r < o.regions; r++)
+        mr_store_free(&br.store[r]);
     return h_stack_stop(&stack) == 0 ? 0 : 1;
 }
