@@ -6,8 +6,10 @@
  * reminder is gone with the delivery; a preference change after
  * scheduling takes effect (the reminder goes the generic way, through the
  * sender); the same delivery id scheduled again after its delivery is not
- * delivered twice; and notify's own event consumer acknowledges its
- * reminders_delivered events without counting or handling them. */
+ * delivered twice; reminders due together are reported in batch events of
+ * at most delivered_event_max items; and notify's own event consumer
+ * acknowledges its reminders_delivered events without counting or
+ * handling them. */
 // ctest-label: integration
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,7 +28,7 @@ static int setup(void **state)
 {
     (void)state;
     const char *regions[] = {"north", NULL};
-    if (h_stack_start(&stack, 1, regions, NT_TEST_CONFIG) != 0 ||
+    if (h_stack_start(&stack, 1, regions, NT_TEST_CONFIG "delivered_event_max = 3\n") != 0 ||
         h_stack_start_service(&stack, "notify", "notify-d", NULL) < 0 ||
         h_stack_wait_workers(&stack, "notify", 1, 10000) != 0)
         return -1;
@@ -262,12 +264,83 @@ static void test_no_repeat(void **state)
     assert_int_equal(events_of("d4").count, 1);
 }
 
+/* What the batch events about reminders "bt<n>" held. */
+typedef struct {
+    int deliveries, events, largest, seen[8];
+    char ids[8][96];
+} batch_tally;
+
+static void tally_batch_item(const Medrep__ReminderDelivered *d, const Medrep__Event *ev, void *arg)
+{
+    batch_tally *t = arg;
+    if (ev->body_case != MEDREP__EVENT__BODY_REMINDERS_DELIVERED || !d->reminder_id ||
+        strncmp(d->reminder_id, "bt", 2) != 0)
+        return;
+    int n = atoi(d->reminder_id + 2);
+    assert_true(n >= 0 && n < 8);
+    t->seen[n]++;
+    t->deliveries++;
+    if ((int)ev->reminders_delivered->n_deliveries > t->largest)
+        t->largest = (int)ev->reminders_delivered->n_deliveries;
+    for (int i = 0; i < t->events; i++)
+        if (strcmp(t->ids[i], ev->event_id) == 0)
+            return;
+    assert_true(t->events < 8);
+    snprintf(t->ids[t->events++], sizeof t->ids[0], "%s", ev->event_id);
+}
+
+/* Eight reminders to three people due at the same moment: delivered by
+ * the mover in one step, reported in batch events of at most
+ * delivered_event_max (3) items each, every reminder exactly once, each
+ * event with an id of its own; the reminders are gone. */
+static void test_batch_events(void **state)
+{
+    (void)state;
+    int64_t due = mr_now_ms() + 1500;
+    char id[16], person[16];
+    for (int i = 0; i < 8; i++) {
+        snprintf(id, sizeof id, "bt%d", i);
+        snprintf(person, sizeof person, "PB%d", i % 3);
+        assert_int_equal(nt_schedule(client, id, person, NULL, due, false), MR_OK);
+    }
+    assert_int_equal(nt_wait_inbox(store, "PB0", 3, 10000), 3);
+    assert_int_equal(nt_wait_inbox(store, "PB1", 3, 10000), 3);
+    assert_int_equal(nt_wait_inbox(store, "PB2", 2, 10000), 2);
+    batch_tally t = {0};
+    mr_val *v = mr_store_cmd(store, "XRANGE {r:north}:events - +");
+    for (size_t i = 0; i < mr_val_count(v); i++) {
+        const mr_val *fields = mr_val_at(mr_val_at(v, i), 1);
+        for (size_t f = 0; f + 1 < mr_val_count(fields); f += 2) {
+            size_t len;
+            const char *data = mr_val_str(mr_val_at(fields, f + 1), &len);
+            if (strcmp(mr_val_str(mr_val_at(fields, f), NULL), "ev") != 0)
+                continue;
+            Medrep__Event *ev = medrep__event__unpack(NULL, len, (const uint8_t *)data);
+            assert_non_null(ev);
+            nt_event_deliveries(ev, tally_batch_item, &t);
+            medrep__event__free_unpacked(ev, NULL);
+        }
+    }
+    mr_val_free(&v);
+    assert_int_equal(t.deliveries, 8);
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(t.seen[i], 1);
+    assert_true(t.largest > 1 && t.largest <= 3);   /* batched, never above the cap */
+    assert_true(t.events >= 3);
+    for (int i = 0; i < 3; i++) {
+        snprintf(person, sizeof person, "PB%d", i);
+        assert_int_equal(nt_pending_count(client, person), 0);
+    }
+    assert_int_equal(h_redis_int(store, "EXISTS %s", "{r:north}:notify:rem:bt0"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_direct_delivery),
         cmocka_unit_test(test_preference_change),
         cmocka_unit_test(test_no_repeat),
+        cmocka_unit_test(test_batch_events),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
