@@ -20,7 +20,8 @@
  *      reminder) and what Redis did that pauses deliveries (AOF rewrites,
  *      fork time, the latency monitor's worst events);
  * and beside them, in the same run, redis-benchmark's rate for the commands
- * the scripts use (ZADD, XADD, HSET, SADD, pipelined 16 deep).
+ * the scripts use (ZADD, HSET, SADD, SREM, HMGET, XADD, pipelined 16 deep)
+ * and the ceiling they put on direct delivery for one server.
  * The reminders are spread over --regions regions (default 2), each on its
  * own redis-server (the way medrep scales out: a region's keys live on one
  * server), served by the same notify processes; --regions 1 measures one
@@ -362,6 +363,35 @@ static double redis_rate(const char *command_line)
     return last;
 }
 
+/* redis-benchmark's rates, on server 0 after the run, for the commands
+ * the scripts use, and from them the most reminders a second one server
+ * could deliver directly if it ran only a direct delivery's per-reminder
+ * commands, pipelined, with no script around them (an upper bound: the
+ * per-item cost of the batch's DEL and ZREMRANGEBYRANK is not in it). */
+static void print_references(void)
+{
+    static const struct { const char *name, *line; bool per_reminder; } refs[] = {
+        {"zadd", "zadd bz __rand_int__ m__rand_int__", true},
+        {"hset", "hset bh__rand_int__ p x", true},
+        {"sadd", "sadd bset m__rand_int__", true},
+        {"srem", "srem bset m__rand_int__", true},
+        {"hmget", "hmget bh__rand_int__ p x", true},
+        {"xadd", "xadd bs '*' m __rand_int__", false},
+    };
+    double seconds_per_reminder = 0;
+    for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++) {
+        char name[64];
+        double rate = redis_rate(refs[i].line);
+        snprintf(name, sizeof name, "ref_redis_benchmark_%s", refs[i].name);
+        figure(name, rate, "ops/s");
+        if (refs[i].per_reminder)
+            seconds_per_reminder += rate > 0 ? 1.0 / rate : 0;
+    }
+    if (seconds_per_reminder > 0)
+        printf("bench.notify.ref_direct_ceiling_per_server %.0f reminders/s (HMGET+ZADD+HSET+SADD+SREM per "
+               "reminder at the rates above, pipelined, no script)\n", 1.0 / seconds_per_reminder);
+}
+
 static void parse_opts(int argc, char **argv, bench_opts *o)
 {
     *o = (bench_opts){.reminders = 1000000, .people = 10000, .instances = 2, .regions = 2,
@@ -504,10 +534,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < stack.proc_count; i++)
         rss = peak_rss_kb(stack.procs[i].pid) > rss ? peak_rss_kb(stack.procs[i].pid) : rss;
     figure("notify_peak_rss", (double)rss / 1024.0, "MB");
-    figure("ref_redis_benchmark_zadd", redis_rate("zadd bz __rand_int__ m__rand_int__"), "ops/s");
-    figure("ref_redis_benchmark_xadd", redis_rate("xadd bs '*' m __rand_int__"), "ops/s");
-    figure("ref_redis_benchmark_hset", redis_rate("hset bh__rand_int__ p x"), "ops/s");
-    figure("ref_redis_benchmark_sadd", redis_rate("sadd bset m__rand_int__"), "ops/s");
+    print_references();
     mr_client_free(&c);
     for (int r = 0; r < o.regions; r++)
         mr_store_free(&br.store[r]);
