@@ -2,7 +2,11 @@
  * real stack (redis-server, the broker, notify processes) started through
  * the test harness. Redis runs with appendfsync everysec, the production
  * setting of deploy/redis/medrep-redis.conf; BENCH_NOTIFY_FSYNC=always
- * measures the strictest setting instead:
+ * measures the strictest setting instead. The log is rewritten, as in
+ * production, when it doubled and is at least 1 GB;
+ * BENCH_NOTIFY_AOF_REWRITE_MIN_SIZE=64mb (Redis's default) shows what more
+ * frequent rewrites (a fork each, then copy-on-write) cost. RDB snapshots
+ * are off (production takes one at most a minute apart under load):
  *   1. scheduling: N reminders (default 1,000,000) through ScheduleReminders
  *      batches, served by an instance with timers off, due within a short
  *      window that has passed by the end: the scheduling rate;
@@ -480,6 +484,13 @@ static void run_steady(const bench_opts *o, mr_client *c, bench_regions *br)
     free(t.lateness);
 }
 
+/* The AOF size from which Redis rewrites the log when it doubled. */
+static const char *aof_rewrite_min_size(void)
+{
+    const char *size = getenv("BENCH_NOTIFY_AOF_REWRITE_MIN_SIZE");
+    return size ? size : "1gb";   /* deploy/redis/medrep-redis.conf */
+}
+
 /* The production persistence and the monitors the report reads. */
 static void configure_redis(mr_store *store, const char *fsync)
 {
@@ -493,6 +504,10 @@ static void configure_redis(mr_store *store, const char *fsync)
         set = mr_store_cmd(store, cmds[i]);
         mr_val_free(&set);
     }
+    set = mr_store_cmd(store, "CONFIG SET auto-aof-rewrite-min-size %s", aof_rewrite_min_size());
+    if (mr_val_is_error(set))
+        fail("cannot set auto-aof-rewrite-min-size");
+    mr_val_free(&set);
 }
 
 int main(int argc, char **argv)
@@ -519,6 +534,7 @@ int main(int argc, char **argv)
         configure_redis(br.store[r], fsync);
     }
     printf("bench.notify.redis_appendfsync %s setting\n", fsync);
+    printf("bench.notify.redis_aof_rewrite_min_size %s setting (rewritten when doubled)\n", aof_rewrite_min_size());
     printf("bench.notify.redis_servers %d (one region on each: common/store routes a region to one server)\n",
            o.regions);
     printf("bench.notify.reminders %ld reminders (%ld people, %d regions, %d timer instances serving every region)\n",
