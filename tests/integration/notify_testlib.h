@@ -156,10 +156,11 @@ static inline void nt_call_delivery_fn(const Medrep__ReminderDelivered *d, const
 }
 
 /* Calls fn for every delivery reported on the north stream (single and
- * batch events). Returns
- * the number seen, or -1. */
-static inline long nt_each_delivered(mr_store *store,
-                                     void (*fn)(const Medrep__ReminderDelivered *, void *), void *arg)
+ * batch events), with its event. Returns the number seen, or -1. */
+static inline long nt_each_delivery_event(mr_store *store,
+                                          void (*fn)(const Medrep__ReminderDelivered *,
+                                                     const Medrep__Event *, void *),
+                                          void *arg)
 {
     char start[64] = "-";
     long seen = 0;
@@ -179,8 +180,7 @@ static inline long nt_each_delivered(mr_store *store,
                 if (!name || strcmp(name, "ev") != 0)
                     continue;
                 Medrep__Event *ev = medrep__event__unpack(NULL, len, (const uint8_t *)data);
-                nt_delivery_fn f = {fn, arg};
-                seen += (long)nt_event_deliveries(ev, nt_call_delivery_fn, &f);
+                seen += (long)nt_event_deliveries(ev, fn, arg);
                 if (ev)
                     medrep__event__free_unpacked(ev, NULL);
             }
@@ -191,6 +191,14 @@ static inline long nt_each_delivered(mr_store *store,
         if (n < 1000)
             return seen;
     }
+}
+
+/* The same, for fn that needs only the delivery. */
+static inline long nt_each_delivered(mr_store *store,
+                                     void (*fn)(const Medrep__ReminderDelivered *, void *), void *arg)
+{
+    nt_delivery_fn f = {fn, arg};
+    return nt_each_delivery_event(store, nt_call_delivery_fn, &f);
 }
 
 #endif

@@ -81,21 +81,7 @@ static void record_delivery(const Medrep__ReminderDelivered *d, const Medrep__Ev
 static seen_event events_of(const char *rid)
 {
     seen_event out = {.rid = rid};
-    mr_val *v = mr_store_cmd(store, "XRANGE {r:north}:events - +");
-    for (size_t i = 0; i < mr_val_count(v); i++) {
-        const mr_val *fields = mr_val_at(mr_val_at(v, i), 1);
-        for (size_t f = 0; f + 1 < mr_val_count(fields); f += 2) {
-            size_t len;
-            const char *data = mr_val_str(mr_val_at(fields, f + 1), &len);
-            if (strcmp(mr_val_str(mr_val_at(fields, f), NULL), "ev") != 0)
-                continue;
-            Medrep__Event *ev = medrep__event__unpack(NULL, len, (const uint8_t *)data);
-            assert_non_null(ev);
-            nt_event_deliveries(ev, record_delivery, &out);
-            medrep__event__free_unpacked(ev, NULL);
-        }
-    }
-    mr_val_free(&v);
+    assert_true(nt_each_delivery_event(store, record_delivery, &out) >= 0);
     return out;
 }
 
@@ -307,21 +293,7 @@ static void test_batch_events(void **state)
     assert_int_equal(nt_wait_inbox(store, "PB1", 3, 10000), 3);
     assert_int_equal(nt_wait_inbox(store, "PB2", 2, 10000), 2);
     batch_tally t = {0};
-    mr_val *v = mr_store_cmd(store, "XRANGE {r:north}:events - +");
-    for (size_t i = 0; i < mr_val_count(v); i++) {
-        const mr_val *fields = mr_val_at(mr_val_at(v, i), 1);
-        for (size_t f = 0; f + 1 < mr_val_count(fields); f += 2) {
-            size_t len;
-            const char *data = mr_val_str(mr_val_at(fields, f + 1), &len);
-            if (strcmp(mr_val_str(mr_val_at(fields, f), NULL), "ev") != 0)
-                continue;
-            Medrep__Event *ev = medrep__event__unpack(NULL, len, (const uint8_t *)data);
-            assert_non_null(ev);
-            nt_event_deliveries(ev, tally_batch_item, &t);
-            medrep__event__free_unpacked(ev, NULL);
-        }
-    }
-    mr_val_free(&v);
+    assert_true(nt_each_delivery_event(store, tally_batch_item, &t) >= 0);
     assert_int_equal(t.deliveries, 8);
     for (int i = 0; i < 8; i++)
         assert_int_equal(t.seen[i], 1);
