@@ -102,3 +102,14 @@ long long h_http_metric(int port, const char *name)
     h_http_answer_free(&a);
     return value;
 }
+
+bool h_http_wait_metric(int port, const char *name, long long want, int timeout_ms)
+{
+    for (int waited = 0;; waited += 50) {
+        if (h_http_metric(port, name) == want)
+            return true;
+        if (waited >= timeout_ms)
+            return false;
+        usleep(50 * 1000);
+    }
+}

@@ -3,6 +3,7 @@
 #ifndef MEDREP_HTTP_H
 #define MEDREP_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct {
@@ -19,5 +20,7 @@ void h_http_answer_free(h_http_answer *a);
 /* The value of an unlabelled metric in the gateway's /metrics (Prometheus
  * text), or -1 when the page or the metric is missing. */
 long long h_http_metric(int port, const char *name);
+/* Waits up to timeout_ms until that metric equals want; true when it did. */
+bool h_http_wait_metric(int port, const char *name, long long want, int timeout_ms);
 
 #endif

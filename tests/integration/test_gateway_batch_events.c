@@ -34,14 +34,6 @@ static h_stack stack;
 static int port, notify_proc;
 static char tok_p1[96], tok_p2[96], tok_p3[96], tok_admin[96];
 
-static bool gateway_ready(void)
-{
-    for (int64_t end = mr_mono_ms() + 10000; mr_mono_ms() < end; usleep(50 * 1000))
-        if (h_http_metric(port, "medrep_gateway_cache_feed_trusted") == 1)
-            return true;
-    return false;
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -64,7 +56,7 @@ static int setup(void **state)
         h_stack_token(&stack, "--user A1 --role region_admin --region north", tok_admin, sizeof tok_admin,
                       NULL, 0) != 0)
         return -1;
-    return gateway_ready() ? 0 : -1;
+    return h_http_wait_metric(port, "medrep_gateway_cache_feed_trusted", 1, 10000) ? 0 : -1;
 }
 
 static int teardown(void **state)

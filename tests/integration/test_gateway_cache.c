@@ -63,10 +63,7 @@ static bool gateway_up(int port)
 /* Waits until the gateway on port reports its feed trusted (1) or not (0). */
 static bool feed_trusted_is(int port, int want)
 {
-    for (int64_t end = mr_mono_ms() + 10000; mr_mono_ms() < end; usleep(50 * 1000))
-        if (h_http_metric(port, "medrep_gateway_cache_feed_trusted") == want)
-            return true;
-    return false;
+    return h_http_wait_metric(port, "medrep_gateway_cache_feed_trusted", want, 10000);
 }
 
 /* Reps P1 and P2 with one customer each (CU1, CU2). */

@@ -123,17 +123,6 @@ static bool gateway_up(void)
 }
 
 
-/* The gateway caches only once it hears the feed (its first heartbeat). */
-static bool feed_trusted(void)
-{
-    for (int i = 0; i < 200; i++) {
-        if (h_http_metric(port, "medrep_gateway_cache_feed_trusted") == 1)
-            return true;
-        usleep(50 * 1000);
-    }
-    return false;
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -156,7 +145,7 @@ static int setup(void **state)
         return -1;
     assert_int_equal(h_stack_token(&stack, "--user R1 --role rep --region north --team ONC", tok_r1, sizeof tok_r1, NULL, 0), 0);
     assert_int_equal(h_stack_token(&stack, "--user R2 --role rep --region north --team ONC", tok_r2, sizeof tok_r2, NULL, 0), 0);
-    return gateway_up() && feed_trusted() ? 0 : -1;
+    return gateway_up() && h_http_wait_metric(port, "medrep_gateway_cache_feed_trusted", 1, 10000) ? 0 : -1;
 }
 
 static int teardown(void **state)
