@@ -3,8 +3,10 @@
  * the plan, none when planned again to the same calls), idempotent retries,
  * one call by id (GetCall), clear errors that change nothing, call reports (locking, backdating,
  * CallLogged with the adoption stage, the next appointment planned),
- * cancel / move / pin / add kept by replanning, time off, grades from
- * CustomerRegraded events, follow-ups and meetings from events,
+ * cancel / move / pin / add kept by replanning (a PlanChanged for the
+ * move and for the added call), time off, grades from CustomerRegraded
+ * events, follow-ups and meetings from events (a meeting over a planned
+ * call moves it, with a PlanChanged),
  * attainment, the pace check, iCalendar export, and a region in another
  * time zone across a daylight-saving change. */
 // ctest-label: integration
@@ -627,6 +629,10 @@ static void test_cancel_move_add_kept_by_replanning(void **state)
     char added[192];
     snprintf(added, sizeof added, "%s", aout->call_id);
     medrep__add_call_reply__free_unpacked(aout, NULL);
+    /* one PlanChanged for it */
+    assert_int_equal(plan_changed_count("R1", next_month, reason, &changed), events + 2);
+    assert_string_equal(reason, "add_call");
+    assert_true(changed >= 1);
 
     p = plan("Plan", "north", "R1", next_month);
     const Medrep__PlannedCall *c = find_call(p, a_id);
@@ -659,8 +665,18 @@ static void test_time_off_and_meeting_block_time(void **state)
     Medrep__TimeOffReply *tout = NULL;
     assert_int_equal(rpc("AddTimeOff", "north", &to.base, &medrep__time_off_reply__descriptor, &tout, NULL), MR_OK);
     medrep__time_off_reply__free_unpacked(tout, NULL);
-    /* a meeting approved on another weekday at 14:00 blocks 13:00-15:00 */
-    int64_t mstart = next_month_weekday(4, 14);
+    /* a meeting approved at the time of a planned call (not on that day)
+     * blocks from an hour before to an hour after: the call moves */
+    int64_t mstart = 0;
+    Medrep__PlanReply *p = plan("GetPlan", "north", "R1", next_month);
+    for (size_t i = 0; i < p->n_calls && !mstart; i++) {
+        const Medrep__PlannedCall *c = p->calls[i];
+        if (!strcmp(c->state, "planned") && !c->pinned && strcmp(c->origin, "manual") != 0 &&
+            (c->start_ms < day || c->start_ms >= day + DAY_MS))
+            mstart = c->start_ms;
+    }
+    medrep__plan_reply__free_unpacked(p, NULL);
+    assert_true(mstart > 0);
     mr_tx *tx = mr_tx_new();
     Medrep__Event ev = MEDREP__EVENT__INIT;
     Medrep__MeetingChanged mc = MEDREP__MEETING_CHANGED__INIT;
@@ -671,9 +687,15 @@ static void test_time_off_and_meeting_block_time(void **state)
     mc.start_ms = mstart, mc.has_start_ms = true;
     ev.body_case = MEDREP__EVENT__BODY_MEETING_CHANGED;
     ev.meeting_changed = &mc;
+    char reason[32] = "";
+    int changed = 0, events = plan_changed_count("R1", next_month, reason, &changed);
     emit(tx, &ev, "north", "meeting-1");
     wait_events_handled("north");
-    Medrep__PlanReply *p = plan("GetPlan", "north", "R1", next_month);
+    /* the replan the meeting caused is announced, with its reason */
+    assert_int_equal(plan_changed_count("R1", next_month, reason, &changed), events + 1);
+    assert_string_equal(reason, "replan");
+    assert_true(changed >= 1);
+    p = plan("GetPlan", "north", "R1", next_month);
     int on_day = 0;
     for (size_t i = 0; i < p->n_calls; i++) {
         const Medrep__PlannedCall *c = p->calls[i];
