@@ -113,3 +113,17 @@ bool h_http_wait_metric(int port, const char *name, long long want, int timeout_
         usleep(50 * 1000);
     }
 }
+
+bool h_http_wait_up(int port, int timeout_ms)
+{
+    for (int waited = 0;; waited += 50) {
+        h_http_answer a;
+        int status = h_http(port, "GET", "/healthz", NULL, NULL, &a);
+        h_http_answer_free(&a);
+        if (status == 200)
+            return true;
+        if (waited >= timeout_ms)
+            return false;
+        usleep(50 * 1000);
+    }
+}

@@ -20,6 +20,9 @@ void h_http_answer_free(h_http_answer *a);
 /* The value of an unlabelled metric in the gateway's /metrics (Prometheus
  * text), or -1 when the page or the metric is missing. */
 long long h_http_metric(int port, const char *name);
+/* Waits up to timeout_ms until the gateway on port answers /healthz with
+ * 200; true when it did. */
+bool h_http_wait_up(int port, int timeout_ms);
 /* Waits up to timeout_ms until that metric equals want; true when it did. */
 bool h_http_wait_metric(int port, const char *name, long long want, int timeout_ms);
 

@@ -85,16 +85,7 @@ static int setup(void **state)
     assert_int_equal(h_stack_token(&stack, "--user R9 --role rep --region south", tok_r9, sizeof tok_r9, NULL, 0), 0);
     assert_int_equal(h_stack_token(&stack, "--user R2 --role rep --region north", tok_revoked, sizeof tok_revoked, revoked_hash, sizeof revoked_hash), 0);
     assert_int_equal(h_stack_token(&stack, "--user R3 --role rep --region north", tok_rate, sizeof tok_rate, NULL, 0), 0);
-    for (int i = 0; i < 100; i++) {   /* the gateway listens once it is up */
-        h_http_answer a;
-        if (h_http(port, "GET", "/healthz", NULL, NULL, &a) == 200) {
-            h_http_answer_free(&a);
-            return 0;
-        }
-        h_http_answer_free(&a);
-        usleep(50 * 1000);
-    }
-    return -1;
+    return h_http_wait_up(port, 5000) ? 0 : -1;   /* the gateway listens once it is up */
 }
 
 static int teardown(void **state)

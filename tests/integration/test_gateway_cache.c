@@ -46,19 +46,6 @@ static mr_client *client;
 static int port1, port2;
 static char tok_p1[96], tok_p2[96], tok_dm[96], tok_gone[96], gone_hash[72];
 
-static bool gateway_up(int port)
-{
-    for (int i = 0; i < 200; i++) {
-        h_http_answer a;
-        int status = h_http(port, "GET", "/healthz", NULL, NULL, &a);
-        h_http_answer_free(&a);
-        if (status == 200)
-            return true;
-        usleep(50 * 1000);
-    }
-    return false;
-}
-
 
 /* Waits until the gateway on port reports its feed trusted (1) or not (0). */
 static bool feed_trusted_is(int port, int want)
@@ -123,7 +110,7 @@ static int setup(void **state)
     assert_int_equal(h_stack_token(&stack, "--user P2 --role rep --region north", tok_p2, sizeof tok_p2, NULL, 0), 0);
     assert_int_equal(h_stack_token(&stack, "--user D1 --role dm --region north", tok_dm, sizeof tok_dm, NULL, 0), 0);
     assert_int_equal(h_stack_token(&stack, "--user P1 --role rep --region north", tok_gone, sizeof tok_gone, gone_hash, sizeof gone_hash), 0);
-    return gateway_up(port1) && gateway_up(port2) && feed_trusted_is(port1, 1) ? 0 : -1;
+    return h_http_wait_up(port1, 10000) && h_http_wait_up(port2, 10000) && feed_trusted_is(port1, 1) ? 0 : -1;
 }
 
 static int teardown(void **state)

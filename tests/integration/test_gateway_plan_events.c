@@ -109,18 +109,6 @@ static void set_month(void)
     snprintf(plan_path, sizeof plan_path, "/v1/regions/north/reps/R1/plans/%s", next_month);
 }
 
-static bool gateway_up(void)
-{
-    for (int i = 0; i < 200; i++) {
-        h_http_answer a;
-        int status = h_http(port, "GET", "/healthz", NULL, NULL, &a);
-        h_http_answer_free(&a);
-        if (status == 200)
-            return true;
-        usleep(50 * 1000);
-    }
-    return false;
-}
 
 
 static int setup(void **state)
@@ -145,7 +133,7 @@ static int setup(void **state)
         return -1;
     assert_int_equal(h_stack_token(&stack, "--user R1 --role rep --region north --team ONC", tok_r1, sizeof tok_r1, NULL, 0), 0);
     assert_int_equal(h_stack_token(&stack, "--user R2 --role rep --region north --team ONC", tok_r2, sizeof tok_r2, NULL, 0), 0);
-    return gateway_up() && h_http_wait_metric(port, "medrep_gateway_cache_feed_trusted", 1, 10000) ? 0 : -1;
+    return h_http_wait_up(port, 10000) && h_http_wait_metric(port, "medrep_gateway_cache_feed_trusted", 1, 10000) ? 0 : -1;
 }
 
 static int teardown(void **state)

@@ -193,15 +193,7 @@ static int setup(void **state)
     for (int t = 0; t < T_COUNT; t++)
         assert_int_equal(h_stack_token(&stack, token_args[t], tokens[t], sizeof tokens[t], NULL, 0), 0);
     set_dates();
-    for (int i = 0; i < 100; i++) {   /* the gateway listens once it is up */
-        h_http_answer a;
-        int status = h_http(port, "GET", "/healthz", NULL, NULL, &a);
-        h_http_answer_free(&a);
-        if (status == 200)
-            return 0;
-        usleep(50 * 1000);
-    }
-    return -1;
+    return h_http_wait_up(port, 5000) ? 0 : -1;   /* the gateway listens once it is up */
 }
 
 static int teardown(void **state)
