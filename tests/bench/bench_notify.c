@@ -165,29 +165,8 @@ typedef struct {
  * reported on region r's stream after its cursor, and moves the cursor. */
 static void read_region(bench_regions *br, int r, tally *t)
 {
-    for (;;) {
-        mr_val *v = mr_store_cmd(br->store[r], "XRANGE {r:%s}:events %s + COUNT 1000", region_names[r],
-                                 br->cursor[r]);
-        size_t n = mr_val_count(v);
-        for (size_t i = 0; i < n; i++) {
-            const mr_val *fields = mr_val_at(mr_val_at(v, i), 1);
-            for (size_t f = 0; f + 1 < mr_val_count(fields); f += 2) {
-                size_t len;
-                const char *data = mr_val_str(mr_val_at(fields, f + 1), &len);
-                if (strcmp(mr_val_str(mr_val_at(fields, f), NULL), "ev") != 0)
-                    continue;
-                Medrep__Event *ev = medrep__event__unpack(NULL, len, (const uint8_t *)data);
-                nt_event_deliveries(ev, tally_one, t);
-                if (ev)
-                    medrep__event__free_unpacked(ev, NULL);
-            }
-            if (i == n - 1)
-                snprintf(br->cursor[r], sizeof br->cursor[r], "(%s", mr_val_str(mr_val_at(mr_val_at(v, i), 0), NULL));
-        }
-        mr_val_free(&v);
-        if (n < 1000)
-            return;
-    }
+    if (nt_each_delivery_event_after(br->store[r], region_names[r], br->cursor[r], tally_one, t) < 0)
+        fail("cannot read the event stream");
 }
 
 /* Puts every region's cursor at the end of its stream. */

@@ -155,17 +155,18 @@ static inline void nt_call_delivery_fn(const Medrep__ReminderDelivered *d, const
     f->fn(d, f->arg);
 }
 
-/* Calls fn for every delivery reported on the north stream (single and
- * batch events), with its event. Returns the number seen, or -1. */
-static inline long nt_each_delivery_event(mr_store *store,
-                                          void (*fn)(const Medrep__ReminderDelivered *,
-                                                     const Medrep__Event *, void *),
-                                          void *arg)
+/* Calls fn for every delivery reported on region's stream (single and
+ * batch events) after the entry id in cursor ("-": from the start), with
+ * its event, and leaves cursor past the last entry read ("(<id>", 64
+ * bytes). Returns the number seen, or -1. */
+static inline long nt_each_delivery_event_after(mr_store *store, const char *region, char *cursor,
+                                                void (*fn)(const Medrep__ReminderDelivered *,
+                                                           const Medrep__Event *, void *),
+                                                void *arg)
 {
-    char start[64] = "-";
     long seen = 0;
     for (;;) {
-        mr_val *v = mr_store_cmd(store, "XRANGE {r:north}:events %s + COUNT 1000", start);
+        mr_val *v = mr_store_cmd(store, "XRANGE {r:%s}:events %s + COUNT 1000", region, cursor);
         if (mr_val_is_error(v)) {
             mr_val_free(&v);
             return -1;
@@ -185,12 +186,22 @@ static inline long nt_each_delivery_event(mr_store *store,
                     medrep__event__free_unpacked(ev, NULL);
             }
             if (i == n - 1)
-                snprintf(start, sizeof start, "(%s", mr_val_str(mr_val_at(mr_val_at(v, i), 0), NULL));
+                snprintf(cursor, 64, "(%s", mr_val_str(mr_val_at(mr_val_at(v, i), 0), NULL));
         }
         mr_val_free(&v);
         if (n < 1000)
             return seen;
     }
+}
+
+/* The same over the whole north stream. */
+static inline long nt_each_delivery_event(mr_store *store,
+                                          void (*fn)(const Medrep__ReminderDelivered *,
+                                                     const Medrep__Event *, void *),
+                                          void *arg)
+{
+    char cursor[64] = "-";
+    return nt_each_delivery_event_after(store, "north", cursor, fn, arg);
 }
 
 /* The same, for fn that needs only the delivery. */
