@@ -1,14 +1,18 @@
 /* direct.c: deciding, at schedule time, that a reminder goes to the inbox
  * alone, and marking it so that the mover delivers it itself in its move
- * script (mover.c: it packs the medrep.InboxItem and the ReminderDelivered
- * event from the reminder's fields), with no ready stream and no sender.
- * The mark is one short field, so the reminder's hash keeps its compact
- * encoding:
+ * script (mover.c), with no ready stream and no sender. The reminder's
+ * hash gets three more fields:
  *   v  "<the person's preference version>/<the region's tag>"
- * The mover delivers directly only while v still matches: a preference
- * change (SetPreferences bumps the version) or a change of the region's
- * defaults (the tag) sends the reminder the generic way through the ready
- * stream, which reads the preferences again when it fires. */
+ *   i  its inbox member (inbox_item.c), packed now for the due time it
+ *      will fire at
+ *   e  a packed RemindersDelivered of this one delivery: the mover's
+ *      batch event is these, concatenated
+ * so the mover only copies bytes. It delivers directly only while v
+ * still matches: a preference change (SetPreferences bumps the version)
+ * or a change of the region's defaults (the tag) sends the reminder the
+ * generic way through the ready stream, which reads the preferences again
+ * when it fires. */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -36,5 +40,11 @@ int nt_stage_direct(nt_state *st, mr_tx *tx, const char *region, const char *rem
     if (!eligible(reg, r, who) || nt_delivery_id(did, sizeof did, r->id, at_ms) <= 0)
         return 0;
     snprintf(version, sizeof version, "%s/%s", who->version, reg->direct_tag);
-    return mr_tx_addv(tx, "HSET", rem_key, "v", version, NULL) == 0 ? 1 : -1;
+    uint8_t member[NT_PACK_MAX], part[NT_PACK_MAX];
+    size_t member_len = nt_pack_inbox_member(did, r->kind, r->title ? r->title : "", r->body ? r->body : "",
+                                             at_ms, member);
+    size_t part_len = nt_pack_delivered(r->id, did, r->person, "inbox", part);
+    const char *argv[] = {"HSET", rem_key, "v", version, "i", (const char *)member, "e", (const char *)part};
+    size_t lens[] = {4, strlen(rem_key), 1, strlen(version), 1, member_len, 1, part_len};
+    return mr_tx_add(tx, 8, argv, lens) == 0 ? 1 : -1;
 }

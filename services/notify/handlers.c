@@ -492,50 +492,74 @@ out:
 
 /* ---- Inbox ---- */
 
-static long long unread_count(mr_call *call, const char *person)
+/* An inbox is a sorted set of members (inbox_item.c: a medrep.InboxItem
+ * without its delivered time, which is the score) and a set of the
+ * members read; the unread count is the difference of their sizes (a
+ * member leaves both when it is trimmed). */
+
+/* The person's inbox and read-set keys. */
+static void box_keys(mr_call *call, const char *person, char *box, char *readk, size_t cap)
 {
-    char key[256];
-    nt_key(key, sizeof key, call->region, "inboxunread:%s", person);
-    mr_val *v = mr_store_cmd(call->store, "SCARD %s", key);
-    long long n = mr_val_is_error(v) ? -1 : mr_val_int(v);
-    mr_val_free(&v);
-    return n;
+    nt_key(box, cap, call->region, "box:%s", person);
+    nt_key(readk, cap, call->region, "boxread:%s", person);
 }
 
-/* Unpacks the items of ids, marking read ones: one pipeline of an HGET
- * and a SISMEMBER per id. Count or -1. */
-static long load_items(mr_call *call, const char *person, const mr_val *ids, Medrep__InboxItem **items)
+static long long unread_count(mr_call *call, const char *person)
 {
-    char key[256], ukey[256];
-    nt_key(key, sizeof key, call->region, "inboxitems:%s", person);
-    nt_key(ukey, sizeof ukey, call->region, "inboxunread:%s", person);
-    size_t count = mr_val_count(ids);
-    for (size_t i = 0; i < count; i++) {
-        const char *did = mr_val_str(mr_val_at(ids, i), NULL);
-        const char *get[] = {"HGET", key, did}, *member[] = {"SISMEMBER", ukey, did};
-        mr_store_append(call->store, 3, get, NULL);
-        mr_store_append(call->store, 3, member, NULL);
+    char box[256], readk[256];
+    box_keys(call, person, box, readk, sizeof box);
+    mr_val *n = mr_store_cmd(call->store, "ZCARD %s", box), *r = mr_store_cmd(call->store, "SCARD %s", readk);
+    bool failed = mr_val_is_error(n) || mr_val_is_error(r);
+    long long unread = failed ? -1 : mr_val_int(n) > mr_val_int(r) ? mr_val_int(n) - mr_val_int(r) : 0;
+    mr_val_free(&n), mr_val_free(&r);
+    return unread;
+}
+
+/* Which of count members (at members[0], [2], ... of a WITHSCORES reply,
+ * or every one with stride 1) are read: one SMISMEMBER. NULL on failure. */
+static mr_val *read_marks(mr_call *call, const char *readk, const mr_val *members, size_t count, size_t stride)
+{
+    const char **argv = calloc(count + 2, sizeof *argv);
+    size_t *lens = calloc(count + 2, sizeof *lens);
+    mr_val *v = NULL;
+    if (argv && lens) {
+        argv[0] = "SMISMEMBER", lens[0] = 10;
+        argv[1] = readk, lens[1] = strlen(readk);
+        for (size_t i = 0; i < count; i++)
+            argv[i + 2] = mr_val_str(mr_val_at(members, i * stride), &lens[i + 2]);
+        v = mr_store_cmdv(call->store, (int)count + 2, argv, lens);
     }
-    long n = 0;
-    bool failed = false;
-    for (size_t i = 0; i < count; i++) {
-        mr_val *v = mr_store_next_reply(call->store), *u = mr_store_next_reply(call->store);
-        size_t len = 0;
-        const char *data = mr_val_str(v, &len);
-        failed |= mr_val_is_error(v) || mr_val_is_error(u);
-        Medrep__InboxItem *it = !failed && data ? medrep__inbox_item__unpack(NULL, len, (const uint8_t *)data) : NULL;
-        if (it) {
-            it->has_read = true;
-            it->read = mr_val_int(u) == 0;
-            items[n++] = it;
-        }
-        mr_val_free(&v), mr_val_free(&u);
-    }
-    if (failed) {
-        for (long i = 0; i < n; i++)
-            medrep__inbox_item__free_unpacked(items[i], NULL);
+    free(argv), free(lens);
+    if (mr_val_is_error(v) || mr_val_count(v) != count)
+        mr_val_free(&v);
+    return v;
+}
+
+/* Unpacks a page of members with their scores (a WITHSCORES reply) and
+ * read marks into items. Count or -1. */
+static long load_items(mr_call *call, const char *readk, const mr_val *page, Medrep__InboxItem **items)
+{
+    size_t count = mr_val_count(page) / 2;
+    if (count == 0)
+        return 0;
+    mr_val *marks = read_marks(call, readk, page, count, 2);
+    if (!marks)
         return -1;
+    long n = 0;
+    for (size_t i = 0; i < count; i++) {
+        size_t len = 0;
+        const char *data = mr_val_str(mr_val_at(page, 2 * i), &len);
+        const char *score = mr_val_str(mr_val_at(page, 2 * i + 1), NULL);
+        Medrep__InboxItem *it = data ? medrep__inbox_item__unpack(NULL, len, (const uint8_t *)data) : NULL;
+        if (!it)
+            continue;      /* not an item: skipped, not fatal */
+        it->has_delivered_ms = true;
+        it->delivered_ms = score ? atoll(score) : 0;
+        it->has_read = true;
+        it->read = mr_val_int(mr_val_at(marks, i)) == 1;
+        items[n++] = it;
     }
+    mr_val_free(&marks);
     return n;
 }
 
@@ -546,26 +570,25 @@ static int inbox_list(mr_call *call)
         return call->code;
     int size = q->has_page_size && q->page_size > 0 ? (q->page_size < MAX_LIST ? q->page_size : MAX_LIST) : 50;
     long offset = q->page_token && q->page_token[0] ? atol(q->page_token) : 0;
-    char key[256], next[24];
+    char key[256], readk[256], next[24];
     Medrep__InboxItem **items = NULL;
     long n = 0;
     if (!nt_id_valid(q->person_id) || offset < 0) {
         mr_call_fail(call, MR_INVALID_ARGUMENT, "invalid person_id or page_token");
         goto out;
     }
-    nt_key(key, sizeof key, call->region, "inbox:%s", q->person_id);
-    mr_val *ids = mr_store_cmd(call->store, "ZREVRANGE %s %ld %ld", key, offset, offset + size - 1);
+    box_keys(call, q->person_id, key, readk, sizeof key);
+    mr_val *ids = mr_store_cmd(call->store, "ZREVRANGE %s %ld %ld WITHSCORES", key, offset, offset + size - 1);
     items = calloc((size_t)size, sizeof *items);
     long long unread = unread_count(call, q->person_id);
-    if (!mr_val_is_error(ids) && items && unread >= 0 &&
-        (n = load_items(call, q->person_id, ids, items)) >= 0) {
+    if (!mr_val_is_error(ids) && items && unread >= 0 && (n = load_items(call, readk, ids, items)) >= 0) {
         Medrep__InboxListReply reply = MEDREP__INBOX_LIST_REPLY__INIT;
         reply.items = items;
         reply.n_items = (size_t)n;
         reply.has_unread = true;
         reply.unread = unread;
         snprintf(next, sizeof next, "%ld", offset + size);
-        reply.next_page_token = mr_val_count(ids) == (size_t)size ? next : "";
+        reply.next_page_token = mr_val_count(ids) == 2 * (size_t)size ? next : "";
         mr_call_reply(call, &reply.base);
     } else {
         n = n < 0 ? 0 : n;
@@ -581,7 +604,7 @@ out:
 }
 
 /* InboxRead for the items this call marked, staged in its tx (commits
- * once with the SREMs); nothing when none was unread. 0 or -1 (failed). */
+ * once with the SADDs); nothing when none was unread. 0 or -1 (failed). */
 static int emit_inbox_read(mr_call *call, const char *person, int marked)
 {
     if (marked <= 0)
@@ -595,37 +618,62 @@ static int emit_inbox_read(mr_call *call, const char *person, int marked)
     return mr_call_emit(call, &ev);
 }
 
+/* True when the packed member is the item of one of ids (n). */
+static bool member_of(const char *data, size_t len, char *const *ids, size_t n)
+{
+    Medrep__InboxItem *it = data ? medrep__inbox_item__unpack(NULL, len, (const uint8_t *)data) : NULL;
+    bool found = false;
+    for (size_t i = 0; it && it->delivery_id && !found && i < n; i++)
+        found = strcmp(it->delivery_id, ids[i]) == 0;
+    if (it)
+        medrep__inbox_item__free_unpacked(it, NULL);
+    return found;
+}
+
+/* Stages the SADD to the read set of the unread members of the inbox
+ * whose delivery id is one of ids: reads the whole inbox (its size is
+ * bounded by the retention). The count staged, or -1. */
+static long stage_mark_read(mr_call *call, const char *box, const char *readk, char *const *ids, size_t n)
+{
+    mr_val *all = mr_store_cmd(call->store, "ZRANGE %s 0 -1", box);
+    size_t count = mr_val_count(all);
+    mr_val *marks = mr_val_is_error(all) ? NULL : count ? read_marks(call, readk, all, count, 1) : NULL;
+    long marked = mr_val_is_error(all) || (count && !marks) ? -1 : 0;
+    for (size_t i = 0; marked >= 0 && i < count; i++) {
+        size_t len = 0;
+        const char *data = mr_val_str(mr_val_at(all, i), &len);
+        if (mr_val_int(mr_val_at(marks, i)) == 1 || !member_of(data, len, ids, n))
+            continue;
+        const char *argv[] = {"SADD", readk, data};
+        size_t lens[] = {4, strlen(readk), len};
+        marked = mr_tx_add(call->tx, 3, argv, lens) == 0 ? marked + 1 : -1;
+    }
+    mr_val_free(&marks), mr_val_free(&all);
+    return marked;
+}
+
 static int inbox_mark_read(mr_call *call)
 {
     Medrep__InboxMarkReadRequest *q = mr_call_decode(call, &medrep__inbox_mark_read_request__descriptor);
     if (!q)
         return call->code;
-    char key[256];
+    char box[256], readk[256];
     bool ok = nt_id_valid(q->person_id) && q->n_delivery_ids > 0 && q->n_delivery_ids <= MAX_LIST;
     for (size_t i = 0; ok && i < q->n_delivery_ids; i++)
         ok = nt_id_valid(q->delivery_ids[i]);
     long long unread = ok ? unread_count(call, q->person_id) : 0;
+    long marked = -1;
+    if (ok)
+        box_keys(call, q->person_id, box, readk, sizeof box);
     if (!ok) {
         mr_call_fail(call, MR_INVALID_ARGUMENT, "give person_id and 1-%d valid delivery_ids", MAX_LIST);
-    } else if (unread < 0) {
+    } else if (unread < 0 || (marked = stage_mark_read(call, box, readk, q->delivery_ids, q->n_delivery_ids)) < 0) {
         mr_call_fail(call, MR_UNAVAILABLE, "redis unavailable: %s", mr_store_error(call->store));
     } else {
-        nt_key(key, sizeof key, call->region, "inboxunread:%s", q->person_id);
-        long long before = unread;
-        for (size_t i = 0; i < q->n_delivery_ids; i++) {
-            mr_val *v = mr_store_cmd(call->store, "SISMEMBER %s %s", key, q->delivery_ids[i]);
-            bool member = !mr_val_is_error(v) && mr_val_int(v) == 1;
-            mr_val_free(&v);
-            /* a repeated id counts once: stage it only the first time */
-            for (size_t j = 0; member && j < i; j++)
-                member = strcmp(q->delivery_ids[j], q->delivery_ids[i]) != 0;
-            if (member && mr_tx_addv(call->tx, "SREM", key, q->delivery_ids[i], NULL) == 0)
-                unread--;
-        }
         Medrep__InboxMarkReadReply reply = MEDREP__INBOX_MARK_READ_REPLY__INIT;
         reply.has_unread = true;
-        reply.unread = unread;
-        if (emit_inbox_read(call, q->person_id, (int)(before - unread)) == 0)
+        reply.unread = unread - marked < 0 ? 0 : unread - marked;
+        if (emit_inbox_read(call, q->person_id, (int)marked) == 0)
             mr_call_reply(call, &reply.base);
     }
     protobuf_c_message_free_unpacked(&q->base, NULL);

@@ -3,7 +3,7 @@
  * interpreter with a type check per command, see sender.c) costs more than
  * the writes themselves. Here one specialised script takes a fixed stride
  * of arguments per entry and, unless the entry's "sent:<delivery id>"
- * marker exists, writes the inbox item, its unread mark, the
+ * marker exists, adds the inbox member (inbox_item.c), writes the
  * ReminderDelivered event, removes the reminder and sets the marker; the
  * stream entries of the whole batch (of every shard) are then
  * acknowledged, deleted and their try counts dropped with one XACK, XDEL
@@ -23,14 +23,15 @@
 #include "inbox_lua.h"
 #include "sender.h"
 
-/* Per entry (14 arguments): sent key, stream entry id, inboxitems,
- * inbox, inboxunread keys, delivery id, packed item, score, packed event,
- * rem key, person key, subject key ("" none), reminder id, shard. */
+/* Per entry (12 arguments): sent key, stream entry id, inbox key, its read
+ * set's key, inbox member, score, packed event, rem key, person key, subject key ("" none),
+ * reminder id, shard. */
 
 /* KEYS: events stream, then per shard its ready stream and tries hash.
  * ARGV: sent ttl, events
  * maxlen (0 none), inbox max items (0 none), inbox cutoff score (0 none),
- * then the entries. Returns the indexes (0-based) of entries left pending. */
+ * then the entries. Returns the indexes (0-based) of
+ * entries left pending. */
 static mr_script fast_script = {
     .name = "notify_inbox_fast",
     .source =
@@ -49,37 +50,35 @@ static mr_script fast_script = {
         "local ttl, maxlen = ARGV[1], tonumber(ARGV[2])\n"
         "local maxn, cutoff = tonumber(ARGV[3]), ARGV[4]\n"
         "local acks, bad, touched = {}, {}, {}\n"
-        "for i = 5, #ARGV, 14 do\n"
-        "  local sent, eid, items, inbox, unread = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]\n"
-        "  local did, person, subj, rid = ARGV[i + 5], ARGV[i + 10], ARGV[i + 11], ARGV[i + 12]\n"
-        "  local shard = tonumber(ARGV[i + 13])\n"
+        "for i = 5, #ARGV, 12 do\n"
+        "  local sent, eid, box, readk = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]\n"
+        "  local person, subj, rid = ARGV[i + 8], ARGV[i + 9], ARGV[i + 10]\n"
+        "  local shard = tonumber(ARGV[i + 11])\n"
         "  acks[shard] = acks[shard] or {}\n"
         "  local ack = acks[shard]\n"
         "  if redis.call('EXISTS', sent) == 1 then\n"
         "    ack[#ack + 1] = eid\n"
-        "  elseif is(items, 'hash') and is(inbox, 'zset') and is(unread, 'set') and is(person, 'set')\n"
+        "  elseif is(box, 'zset') and is(readk, 'set') and is(person, 'set')\n"
         "      and (subj == '' or is(subj, 'set')) then\n"
-        "    redis.call('HSET', items, did, ARGV[i + 6])\n"
-        "    redis.call('ZADD', inbox, ARGV[i + 7], did)\n"
-        "    redis.call('SADD', unread, did)\n"
-        "    types[items], types[inbox], types[unread] = 'hash', 'zset', 'set'\n"
+        "    redis.call('ZADD', box, 'NX', ARGV[i + 5], ARGV[i + 4])\n"
+        "    types[box] = 'zset'\n"
         "    if maxlen > 0 then\n"
-        "      redis.call('XADD', KEYS[1], 'MAXLEN', '~', maxlen, '*', 'type', 'reminder_delivered', 'ev', ARGV[i + 8])\n"
+        "      redis.call('XADD', KEYS[1], 'MAXLEN', '~', maxlen, '*', 'type', 'reminder_delivered', 'ev', ARGV[i + 6])\n"
         "    else\n"
-        "      redis.call('XADD', KEYS[1], '*', 'type', 'reminder_delivered', 'ev', ARGV[i + 8])\n"
+        "      redis.call('XADD', KEYS[1], '*', 'type', 'reminder_delivered', 'ev', ARGV[i + 6])\n"
         "    end\n"
-        "    redis.call('DEL', ARGV[i + 9])\n"
+        "    redis.call('DEL', ARGV[i + 7])\n"
         "    redis.call('SREM', person, rid)\n"
         "    if subj ~= '' then redis.call('SREM', subj, rid) end\n"
         "    redis.call('SET', sent, '1', 'PX', ttl)\n"
-        "    touched[inbox] = {items, unread}\n"
+        "    touched[box] = readk\n"
         "    ack[#ack + 1] = eid\n"
         "  else\n"
-        "    bad[#bad + 1] = (i - 5) / 14\n"
+        "    bad[#bad + 1] = (i - 5) / 12\n"
         "  end\n"
         "end\n"
         "if maxn > 0 or tonumber(cutoff) > 0 then\n"
-        "  for inbox, t in pairs(touched) do trim(t[1], inbox, t[2], maxn, cutoff) end\n"
+        "  for box, readk in pairs(touched) do trim(box, readk, maxn, cutoff) end\n"
         "end\n"
         "for shard, ids in pairs(acks) do\n"
         "  for i = 1, #ids, 1000 do\n"
@@ -92,15 +91,14 @@ static mr_script fast_script = {
         "return bad\n"};
 
 /* KEYS[1]: a key of the region (routes the script). ARGV: max items,
- * cutoff, then per inbox its inboxitems, inbox and inboxunread keys. */
+ * cutoff, then per inbox its key and its read set's key. */
 static mr_script trim_script = {
     .name = "notify_inbox_trim",
     .source = TRIM_LUA
-              "for i = 3, #ARGV, 3 do\n"
-              "  local a, b, c = redis.call('TYPE', ARGV[i]).ok, redis.call('TYPE', ARGV[i + 1]).ok,\n"
-              "    redis.call('TYPE', ARGV[i + 2]).ok\n"
-              "  if (a == 'hash' or a == 'none') and b == 'zset' and (c == 'set' or c == 'none') then\n"
-              "    trim(ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[1]), ARGV[2])\n"
+              "for i = 3, #ARGV, 2 do\n"
+              "  local a, b = redis.call('TYPE', ARGV[i]).ok, redis.call('TYPE', ARGV[i + 1]).ok\n"
+              "  if a == 'zset' and (b == 'set' or b == 'none') then\n"
+              "    trim(ARGV[i], ARGV[i + 1], tonumber(ARGV[1]), ARGV[2])\n"
               "  end\n"
               "end\n"
               "return 1\n"};
@@ -117,29 +115,27 @@ static long long inbox_cutoff(nt_worker *w, const nt_region *reg)
     return reg && reg->inbox_max_age_ms > 0 ? nt_now_ms(w->st) - reg->inbox_max_age_ms : 0;
 }
 
-/* Appends one entry's STRIDE arguments. False when a key does not fit. */
+/* Appends one entry's 12 arguments. False when a key does not fit. */
 static bool push_entry(nt_worker *w, nt_args *a, const nt_entry *e)
 {
-    char did[192], sent[320], items[256], inbox[256], unread[256], rem[256], person[256],
-        subj[256] = "", score[24];
-    uint8_t item[NT_PACK_MAX], ev[NT_PACK_MAX];
+    char did[192], sent[320], box[256], readk[256], rem[256], person[256], subj[256] = "", score[24];
+    uint8_t member[NT_PACK_MAX], ev[NT_PACK_MAX];
     const char *p = e->r.person;
     if (nt_delivery_id(did, sizeof did, e->rid, e->due_ms) <= 0 ||
         nt_key(sent, sizeof sent, w->region, "sent:%s", did) < 0 ||
-        nt_key(items, sizeof items, w->region, "inboxitems:%s", p) < 0 ||
-        nt_key(inbox, sizeof inbox, w->region, "inbox:%s", p) < 0 ||
-        nt_key(unread, sizeof unread, w->region, "inboxunread:%s", p) < 0 ||
+        nt_key(box, sizeof box, w->region, "box:%s", p) < 0 ||
+        nt_key(readk, sizeof readk, w->region, "boxread:%s", p) < 0 ||
         nt_key(rem, sizeof rem, w->region, "rem:%s", e->rid) < 0 ||
         nt_key(person, sizeof person, w->region, "person:%s", p) < 0 ||
         (e->r.subject[0] && nt_key(subj, sizeof subj, w->region, "subj:%s", e->r.subject) < 0))
         return false;
     snprintf(score, sizeof score, "%lld", (long long)e->at_ms);
-    size_t item_len = nt_pack_item(e, did, item);
+    size_t member_len = nt_pack_inbox_member(did, e->r.kind, e->r.title, e->r.body, e->due_ms, member);
     size_t ev_len = nt_pack_event(w, e, did, "inbox", ev);
-    const char *strs[] = {sent, e->entry_id, items, inbox, unread, did};
-    for (size_t i = 0; i < 6; i++)
+    const char *strs[] = {sent, e->entry_id, box, readk};
+    for (size_t i = 0; i < 4; i++)
         nt_args_str(a, strs[i]);
-    nt_args_push(a, item, item_len);
+    nt_args_push(a, member, member_len);
     nt_args_str(a, score);
     nt_args_push(a, ev, ev_len);
     const char *tail[] = {rem, person, subj, e->rid};
@@ -209,8 +205,8 @@ void nt_trim_inboxes(nt_worker *w, const nt_entry *es, size_t n, const bool *fla
     nt_args_num(&a, reg->inbox_max_items);
     nt_args_num(&a, inbox_cutoff(w, reg));
     for (size_t i = 0; i < n; i++) {
-        const char *kinds[] = {"inboxitems:%s", "inbox:%s", "inboxunread:%s"};
-        for (size_t k = 0; flags[i] && k < 3; k++)
+        const char *kinds[] = {"box:%s", "boxread:%s"};
+        for (size_t k = 0; flags[i] && k < 2; k++)
             nt_args_str(&a, nt_key(key, sizeof key, w->region, kinds[k], es[i].r.person) > 0 ? key : "");
     }
     if (a.n > 3 && !a.oom) {

@@ -8,7 +8,7 @@
  *   shards (4), lease_ms (5000), max_sleep_ms (1000), wake_precise_ms (200),
  *   senders (1), outside_senders (1), outside_batch (1), block_ms (500), claim_min_idle_ms (5000), claim_interval_ms (1000),
  *   max_attempts (5), move_batch (500), delivered_event_max (500),
- *   trim_interval_ms (1000), read_batch (1000), batch_max (10000), sent_ttl_ms (30 days),
+ *   trim_interval_ms (1000), tidy_backlog_max (1000000), read_batch (1000), batch_max (10000), sent_ttl_ms (30 days),
  *   events_maxlen (1000000), clock_skew_ms (0, tests only), timers (true;
  *   false: an instance that serves requests and events but moves and sends
  *   nothing),
@@ -92,6 +92,7 @@ static int read_settings(nt_state *st, char *err, size_t errcap)
         INT_SETTING(move_batch, 500, 1, 100000),
         INT_SETTING(delivered_event_max, 500, 1, 10000),
         INT_SETTING(trim_interval_ms, 1000, 0, 3600000),
+        INT_SETTING(tidy_backlog_max, 1000000, 0, 100000000),
         INT_SETTING(read_batch, 1000, 1, 10000),
         INT_SETTING(batch_max, 10000, 1, 100000),
         LL_SETTING(sent_ttl_ms, 30LL * 86400000, 60000, 3650LL * 86400000),

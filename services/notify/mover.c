@@ -12,7 +12,10 @@
  * pushes to when a reminder lands before the current head; the last
  * wake_precise_ms of a sleep are slept locally, since Redis times out a
  * blocked command only at its own next tick. No polling of the due set in
- * between. */
+ * between. What a direct delivery leaves to do (taking the reminder out
+ * of its person's and subject's sets, trimming the inbox) is done by the
+ * same thread after the passes (tidy_script), deferred while firing is
+ * saturated. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,25 +33,25 @@
  * ("{r:<region>}:notify:"), the events stream, its maxlen (0 none), the
  * region's direct tag ("" off), "1" when inboxes have a retention limit
  * (the persons delivered to are added to inboxdirty, trimmed later by
- * trim_script), the most deliveries per event, the region and this
+ * tidy_script), the most deliveries per event, the region and this
  * instance (the event's source).
  * A due reminder that direct.c marked inbox-only (and whose person's
  * preferences and region's defaults have not changed since: its v
- * matches prefv and the tag) is delivered here: the inbox item, its
- * unread mark and its part of a RemindersDelivered event written, the
+ * matches prefv and the tag) is delivered here: its inbox member (packed
+ * at schedule time) added to the person's inbox, its part of a
+ * RemindersDelivered event (packed at schedule time too) written, the
  * reminder removed, in this same atomic step, so it can neither be lost
- * nor repeated (a delivery id already in the inbox is not delivered
- * again). The inbox item (medrep.InboxItem) and the event (medrep.Event,
- * event id "dlvs:<first delivery id>") are packed here, in protobuf's wire
- * format, from the reminder's fields and Redis's time. What costs Redis
- * time per reminder is kept to the reminder's HMGET, the inbox's ZADD,
- * HSET and SADD and the person's SREM; the rest (preference versions, the
- * reminder keys' DEL, the event, the dirty set) is one command per batch.
- * Writes that may meet a key of the wrong type run under pcall and are
- * undone on failure; the reminder then goes the generic way. Everything
- * else goes to the ready stream. Returns {now, next head or -1, then per
- * shard the count moved or -1 (the lease is not ours)}. Writes nothing
- * when nothing is due, so an idle pass costs no AOF write. */
+ * nor repeated (a member already in the inbox is not delivered again).
+ * What costs Redis time per reminder is kept to the reminder's HMGET and
+ * the inbox's ZADD; the rest is one command per batch: the preference
+ * versions, the reminder keys' DEL, the event, the dirty set, and the
+ * tidy list ("<person> <reminder id>[ <subject>]" per delivery), from
+ * which tidy_script later takes the reminder out of its person's and
+ * subject's sets. Writes that may meet a key of the wrong type run under
+ * pcall; the reminder then goes the generic way. Everything else goes to
+ * the ready stream. Returns {now, next head or -1, then per shard the
+ * count moved or -1 (the lease is not ours)}. Writes nothing when nothing
+ * is due, so an idle pass costs no AOF write. */
 static mr_script move_script = {
     .name = "notify_move_all",
     .source =
@@ -67,17 +70,15 @@ static mr_script move_script = {
         "local function chunks(list, fn)\n"
         "  for i = 1, #list, 1000 do fn(unpack(list, i, math.min(i + 999, #list))) end\n"
         "end\n"
-        "local T1, T2, T3, T4 = string.char(10), string.char(18), string.char(26), string.char(34)\n"
-        "local INBOX = ld(T4, 'inbox')\n"
+        "local T1, T2, T4 = string.char(10), string.char(18), string.char(34)\n"
         "local t = redis.call('TIME')\n"
         "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
         "local pre, evkey, maxlen, tag = ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6]\n"
         "local dirty, evmax = ARGV[7] == '1', tonumber(ARGV[8])\n"
         "local ev_mid = ld(T2, ARGV[9]) .. string.char(24) .. varint(now) .. ld(T4, ARGV[10])\n"
-        "local item_at = string.char(48) .. varint(now)\n"
         "local et = redis.call('TYPE', evkey).ok\n"
         "local direct = tag ~= '' and (et == 'none' or et == 'stream')\n"
-        "local evparts, evfirst, gone, people = {}, nil, {}, {}\n"
+        "local evparts, evfirst, gone, people, tidy = {}, nil, {}, {}, {}\n"
         "local function flush()\n"
         "  if #evparts == 0 then return end\n"
         "  local body = table.concat(evparts)\n"
@@ -89,73 +90,57 @@ static mr_script move_script = {
         "  end\n"
         "  evparts, evfirst = {}, nil\n"
         "end\n"
-        "local function note(m, did, p)\n"
-        "  evparts[#evparts + 1] = ld(T1, ld(T1, m) .. ld(T2, did) .. ld(T3, p) .. INBOX)\n"
-        "  evfirst = evfirst or did\n"
+        "local function note(part, m, due, p)\n"
+        "  evparts[#evparts + 1] = part\n"
+        "  if not evfirst then evfirst = m .. '@' .. due end\n"
         "  if #evparts >= evmax then flush() end\n"
         "  if dirty and not people[p] then people[p] = true; people[#people + 1] = p end\n"
         "end\n"
         "local function versions(recs)\n"
         "  local ps, seen, vers = {}, {}, {}\n"
-        "  for _, x in ipairs(recs) do\n"
-        "    local p = x[2][2]\n"
+        "  for _, r in ipairs(recs) do\n"
+        "    local p = r[2]\n"
         "    if not seen[p] then seen[p] = true; ps[#ps + 1] = p end\n"
         "  end\n"
         "  for i = 1, #ps, 1000 do\n"
         "    local j = math.min(i + 999, #ps)\n"
         "    local v = redis.pcall('HMGET', pre .. 'prefv', unpack(ps, i, j))\n"
         "    local ok = type(v) == 'table' and not v.err\n"
-        "    for k = i, j do vers[ps[k]] = ok and (v[k - i + 1] or '0') or '?' end\n"
+        "    for k = i, j do vers[ps[k]] = ok and ((v[k - i + 1] or '0') .. '/' .. tag) or '?' end\n"
         "  end\n"
         "  return vers\n"
         "end\n"
-        "local function item_of(did, r)\n"
-        "  return ld(T1, did) .. ld(T2, r[3] or '') .. ld(T3, r[4] or '') .. ld(T4, r[5] or '') ..\n"
-        "    string.char(40) .. varint(tonumber(r[6])) .. item_at\n"
-        "end\n"
-        "local function deliver(m, r)\n"
-        "  local p, did = r[2], m .. '@' .. r[6]\n"
-        "  local inbox = pre .. 'inbox:' .. p\n"
-        "  local added = redis.pcall('ZADD', inbox, 'NX', now, did)\n"
+        "local function deliver(m, due, r, rkey)\n"
+        "  local p = r[2]\n"
+        "  local added = redis.pcall('ZADD', pre .. 'box:' .. p, 'NX', now, r[3])\n"
         "  if type(added) ~= 'number' then return false end\n"
-        "  if added == 1 then\n"
-        "    local items, unread = pre .. 'inboxitems:' .. p, pre .. 'inboxunread:' .. p\n"
-        "    if type(redis.pcall('HSET', items, did, item_of(did, r))) ~= 'number' then\n"
-        "      redis.call('ZREM', inbox, did)\n"
-        "      return false\n"
-        "    end\n"
-        "    if type(redis.pcall('SADD', unread, did)) ~= 'number' then\n"
-        "      redis.call('HDEL', items, did)\n"
-        "      redis.call('ZREM', inbox, did)\n"
-        "      return false\n"
-        "    end\n"
-        "    note(m, did, p)\n"
-        "  end\n"
-        "  gone[#gone + 1] = pre .. 'rem:' .. m\n"
-        "  redis.pcall('SREM', pre .. 'person:' .. p, m)\n"
-        "  if r[7] and r[7] ~= '' then redis.pcall('SREM', pre .. 'subj:' .. r[7], m) end\n"
+        "  if added == 1 then note(r[4], m, due, p) end\n"
+        "  gone[#gone + 1] = rkey\n"
+        "  tidy[#tidy + 1] = (r[5] and r[5] ~= '') and (p .. ' ' .. m .. ' ' .. r[5]) or (p .. ' ' .. m)\n"
         "  return true\n"
         "end\n"
         "local function move_shard(k)\n"
         "  local due = redis.call('ZRANGEBYSCORE', KEYS[k], '-inf', now, 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))\n"
-        "  local recs = {}\n"
+        "  local at, recs, rkeys, n = {}, {}, {}, 0\n"
         "  for i = 1, #due, 2 do\n"
         "    local m, r = due[i], nil\n"
         "    if string.find(m, '#', 1, true) then\n"
         "      redis.call('XADD', KEYS[k + 3], '*', 'm', m, 'due', due[i + 1], 'at', now)\n"
         "    else\n"
-        "      if direct then r = redis.pcall('HMGET', pre .. 'rem:' .. m, 'v', 'p', 'k', 't', 'b', 'due', 's') end\n"
-        "      if type(r) == 'table' and not r.err and r[1] and r[2] and tonumber(r[6]) then\n"
-        "        recs[#recs + 1] = {i, r}\n"
+        "      local rkey = pre .. 'rem:' .. m\n"
+        "      if direct then r = redis.pcall('HMGET', rkey, 'v', 'p', 'i', 'e', 's') end\n"
+        "      if type(r) == 'table' and not r.err and r[1] and r[2] and r[3] and r[4] then\n"
+        "        n = n + 1\n"
+        "        at[n], recs[n], rkeys[n] = i, r, rkey\n"
         "      else\n"
         "        redis.call('XADD', KEYS[k + 1], '*', 'm', m, 'due', due[i + 1], 'at', now)\n"
         "      end\n"
         "    end\n"
         "  end\n"
-        "  local vers = #recs > 0 and versions(recs) or {}\n"
-        "  for _, x in ipairs(recs) do\n"
-        "    local i, r = x[1], x[2]\n"
-        "    if r[1] ~= vers[r[2]] .. '/' .. tag or not deliver(due[i], r) then\n"
+        "  local vers = n > 0 and versions(recs) or {}\n"
+        "  for j = 1, n do\n"
+        "    local i, r = at[j], recs[j]\n"
+        "    if r[1] ~= vers[r[2]] or not deliver(due[i], due[i + 1], r, rkeys[j]) then\n"
         "      redis.call('XADD', KEYS[k + 1], '*', 'm', due[i], 'due', due[i + 1], 'at', now)\n"
         "    end\n"
         "  end\n"
@@ -175,26 +160,62 @@ static mr_script move_script = {
         "flush()\n"
         "chunks(gone, function(...) redis.call('DEL', ...) end)\n"
         "chunks(people, function(...) redis.pcall('SADD', pre .. 'inboxdirty', ...) end)\n"
+        "chunks(tidy, function(...)\n"
+        "  if type(redis.pcall('RPUSH', pre .. 'tidy', ...)) ~= 'number' then\n"
+        "    for _, e in ipairs({...}) do\n"
+        "      local p, m, sj = string.match(e, '^(%S+) (%S+) ?(%S*)$')\n"
+        "      redis.pcall('SREM', pre .. 'person:' .. p, m)\n"
+        "      if sj ~= '' then redis.pcall('SREM', pre .. 'subj:' .. sj, m) end\n"
+        "    end\n"
+        "  end\n"
+        "end)\n"
         "out[2] = h\n"
         "return out\n"};
 
-/* KEYS: the region's inboxdirty set. ARGV: the key prefix, the inbox's
- * max items (0 none) and max age in ms (0 none), the most persons to
- * trim. Pops that many persons the mover delivered to and trims their
- * inboxes (inbox_lua.h), taking "now" from Redis. Returns the count popped. */
-static mr_script trim_script = {
-    .name = "notify_trim_dirty",
+/* KEYS: the region's inboxdirty set and tidy list. ARGV: the key prefix,
+ * the inbox's max items (0 none) and max age in ms (0 none), the most
+ * persons to trim and entries to tidy. Pops that many persons the mover
+ * delivered to and trims their inboxes (inbox_lua.h; only when there is a
+ * retention limit), and that many tidy entries, taking each reminder out
+ * of its person's and subject's sets (one SREM per person and subject),
+ * unless the reminder was scheduled again since, for the same person or
+ * subject. Takes "now" from Redis. Returns {the most popped of the two,
+ * the tidy entries left}. */
+static mr_script tidy_script = {
+    .name = "notify_tidy",
     .source =
         TRIM_LUA
         "local t = redis.call('TIME')\n"
         "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
-        "local pre, maxn, maxage = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])\n"
+        "local pre, maxn, maxage, count = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])\n"
         "local cutoff = maxage > 0 and string.format('%.0f', now - maxage) or '0'\n"
-        "local ps = redis.call('SPOP', KEYS[1], tonumber(ARGV[4]))\n"
-        "for _, p in ipairs(ps) do\n"
-        "  trim(pre .. 'inboxitems:' .. p, pre .. 'inbox:' .. p, pre .. 'inboxunread:' .. p, maxn, cutoff)\n"
+        "local n = 0\n"
+        "if maxn > 0 or maxage > 0 then\n"
+        "  local ps = redis.call('SPOP', KEYS[1], count)\n"
+        "  for _, p in ipairs(ps) do trim(pre .. 'box:' .. p, pre .. 'boxread:' .. p, maxn, cutoff) end\n"
+        "  n = #ps\n"
         "end\n"
-        "return #ps\n"};
+        "local es = redis.call('LPOP', KEYS[2], count) or {}\n"
+        "local sets, order = {}, {}\n"
+        "local function unlink(key, m)\n"
+        "  if not sets[key] then sets[key] = {}; order[#order + 1] = key end\n"
+        "  local l = sets[key]\n"
+        "  l[#l + 1] = m\n"
+        "end\n"
+        "for _, e in ipairs(es) do\n"
+        "  local p, m, sj = string.match(e, '^(%S+) (%S+) ?(%S*)$')\n"
+        "  if p then\n"
+        "    local now_p = redis.pcall('HMGET', pre .. 'rem:' .. m, 'p', 's')\n"
+        "    if type(now_p) ~= 'table' or now_p.err then now_p = {} end\n"
+        "    if now_p[1] ~= p then unlink(pre .. 'person:' .. p, m) end\n"
+        "    if sj ~= '' and now_p[2] ~= sj then unlink(pre .. 'subj:' .. sj, m) end\n"
+        "  end\n"
+        "end\n"
+        "for _, key in ipairs(order) do\n"
+        "  local l = sets[key]\n"
+        "  for i = 1, #l, 1000 do redis.pcall('SREM', key, unpack(l, i, math.min(i + 999, #l))) end\n"
+        "end\n"
+        "return {math.max(n, #es), redis.call('LLEN', KEYS[2])}\n"};
 
 static mr_script lease_script = {
     .name = "notify_lease",
@@ -239,25 +260,29 @@ static bool has_retention(const nt_region *reg)
     return reg && (reg->inbox_max_items > 0 || reg->inbox_max_age_ms > 0);
 }
 
-/* Trims the inboxes the mover delivered to (inboxdirty), up to
- * trim_batch persons. Returns the count trimmed, -1 failed. */
-static int trim_dirty(nt_worker *w, int trim_batch)
+/* Trims up to batch of the inboxes the mover delivered to (inboxdirty)
+ * and tidies up to batch of its deliveries (tidy). Returns the most done
+ * of the two (-1 failed); *left is what is left in the tidy list. */
+static int tidy(nt_worker *w, int batch, long long *left)
 {
     const nt_region *reg = nt_region_find(w->st, w->region);
-    char key[128], prefix[128], maxn[24], maxage[24], count[24];
-    if (!has_retention(reg))
-        return 0;
-    nt_key(key, sizeof key, w->region, "%s", "inboxdirty");
+    char dirty[128], list[128], prefix[128], maxn[24], maxage[24], count[24];
+    nt_key(dirty, sizeof dirty, w->region, "%s", "inboxdirty");
+    nt_key(list, sizeof list, w->region, "%s", "tidy");
     nt_key(prefix, sizeof prefix, w->region, "%s", "");
-    snprintf(maxn, sizeof maxn, "%d", reg->inbox_max_items);
-    snprintf(maxage, sizeof maxage, "%lld", reg->inbox_max_age_ms);
-    snprintf(count, sizeof count, "%d", trim_batch);
-    const char *args[] = {key, prefix, maxn, maxage, count};
-    mr_val *v = mr_store_eval(w->store, &trim_script, 1, 5, args, NULL);
-    int rc = mr_val_is_error(v) ? -1 : (int)mr_val_int(v);
-    if (rc < 0)
-        mr_warn("notify_trim_failed", "region=%s error=%s", w->region,
+    snprintf(maxn, sizeof maxn, "%d", has_retention(reg) ? reg->inbox_max_items : 0);
+    snprintf(maxage, sizeof maxage, "%lld", has_retention(reg) ? reg->inbox_max_age_ms : 0);
+    snprintf(count, sizeof count, "%d", batch);
+    const char *args[] = {dirty, list, prefix, maxn, maxage, count};
+    mr_val *v = mr_store_eval(w->store, &tidy_script, 2, 6, args, NULL);
+    int rc = -1;
+    if (!mr_val_is_error(v) && mr_val_count(v) == 2) {
+        rc = (int)mr_val_int(mr_val_at(v, 0));
+        *left = mr_val_int(mr_val_at(v, 1));
+    } else {
+        mr_warn("notify_tidy_failed", "region=%s error=%s", w->region,
                 v && mr_val_str(v, NULL) ? mr_val_str(v, NULL) : "?");
+    }
     mr_val_free(&v);
     return rc;
 }
@@ -363,15 +388,21 @@ static int renew_leases(nt_worker *w, bool *held, int64_t *last_ms)
     return 0;
 }
 
-/* Trims the inboxes delivered to, once every trim_interval_ms (at once
- * again after a full batch: more are waiting). */
-static void trim_when_due(nt_worker *w, int64_t *last_trim_ms)
+/* Trims and tidies after the mover's deliveries once every
+ * trim_interval_ms, and at once again after a full batch (more are
+ * waiting), but not while the mover is saturated (its last pass moved a
+ * full batch: firing comes first) unless more than tidy_backlog_max
+ * entries wait. True when more waits to be done at once. */
+static bool tidy_when_due(nt_worker *w, int64_t *last_ms, bool saturated)
 {
     int64_t now = mr_mono_ms();
-    if (*last_trim_ms && now - *last_trim_ms < w->st->set.trim_interval_ms)
-        return;
-    int trimmed = trim_dirty(w, w->st->set.move_batch);
-    *last_trim_ms = trimmed >= w->st->set.move_batch ? 0 : now;
+    if (*last_ms && now - *last_ms < w->st->set.trim_interval_ms)
+        return false;
+    long long left = 0;
+    int done = tidy(w, w->st->set.move_batch, &left);
+    bool more = done >= w->st->set.move_batch && (!saturated || left > w->st->set.tidy_backlog_max);
+    *last_ms = more ? 0 : now;
+    return more;
 }
 
 /* One pass over the shards. Returns the ms to sleep (0: more is due now),
@@ -396,8 +427,8 @@ static int mover_pass(nt_worker *w, bool *held, int64_t *last_lease_ms, int64_t 
     for (int k = 0; k < w->st->set.shards; k++)
         if (before[k] && !held[k])
             *last_lease_ms = 0;   /* a lease lost (Redis restarted): try to take it back next pass */
-    trim_when_due(w, last_trim_ms);
-    if (moved >= w->st->set.move_batch)
+    bool more = tidy_when_due(w, last_trim_ms, moved >= w->st->set.move_batch);
+    if (moved >= w->st->set.move_batch || more)
         sleep_ms = 0;
     else if (head >= 0 && head - now < sleep_ms)
         sleep_ms = head - now < 1 ? 1 : (int)(head - now);

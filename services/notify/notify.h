@@ -7,7 +7,8 @@
  * Redis layout of a region (every key under the region's hash tag
  * "{r:<region>}:notify:"):
  *   rem:<id>            hash: p person, k kind, t title, b body, due, u urgent, s subject;
- *                       for a direct (inbox-only) reminder also v "<pref v>/<tag>"
+ *                       for a direct (inbox-only) reminder also v "<pref v>/<tag>",
+ *                       i its inbox member and e its one-item RemindersDelivered
  *                       (direct.c: the mover delivers it itself)
  *   sh:<n>:due          sorted set of reminder ids by due time (ms), shard n
  *   sh:<n>:ready        stream of fired reminders (m id, due, at fire time) read by
@@ -27,18 +28,23 @@
  *   digest:<p>          hash: delivery id -> "kind<TAB>title" waiting for the digest
  *   retry:<id>#<ch>     hash: a delivery waiting for its next try on a channel;
  *                       "<id>#<ch>" sits in the due set like a reminder
- *   inbox:<p>           sorted set of delivery ids by delivered time
- *   inboxitems:<p>      hash: delivery id -> packed medrep.InboxItem
- *   inboxunread:<p>     set of unread delivery ids
+ *   box:<p>             the inbox: sorted set, by delivered time, of members
+ *                       (inbox_item.c: a packed medrep.InboxItem without its
+ *                       delivered time and read mark)
+ *   boxread:<p>         set of the inbox's members read (unread count:
+ *                       ZCARD box - SCARD boxread)
  *   inboxdirty          set of persons the mover delivered to since their
  *                       inboxes were last trimmed (mover.c)
+ *   tidy                list of "<person> <reminder id>[ <subject>]" the mover
+ *                       delivered and has still to take out of person:<p>
+ *                       and subj:<s> (mover.c)
  *   prefv               hash: person -> the same v as pref:<p> (the mover
  *                       reads a whole batch's versions in one command)
  * Every key is "<kind>:<id>" with a kind word of its own first, so ids
  * (which may hold ':') cannot make two kinds of key meet.
  *   sent:<delivery id>  set once a delivery is done (with the ack, atomically);
  *                       a direct delivery needs none: the reminder goes in the
- *                       same script, and an id already in the inbox is not
+ *                       same script, and a member already in the inbox is not
  *                       delivered again
  *   sent:<did>:<ch>     set once an outside channel accepted the delivery
  *   dead                stream of dead-lettered entries with their reason */
@@ -75,7 +81,8 @@ typedef struct {
     int max_attempts;           /* deliveries of one entry before the dead letter */
     int move_batch;             /* entries per move script */
     int delivered_event_max;    /* direct deliveries per reminders_delivered event */
-    int trim_interval_ms;       /* how often inboxes the mover filled are trimmed */
+    int trim_interval_ms;       /* how often the mover trims and tidies after its deliveries */
+    int tidy_backlog_max;       /* tidy entries beyond which tidying goes on while saturated */
     int read_batch;             /* entries per XREADGROUP */
     int batch_max;              /* reminders per ScheduleReminders / move */
     long long sent_ttl_ms;      /* how long a delivery id is remembered */
@@ -170,6 +177,18 @@ int nt_stage_cancel(nt_state *st, mr_store *store, mr_tx *tx, const char *region
 /* Reminder ids of a subject (SMEMBERS). Count or -1; caller frees with mr_md-like loop. */
 long nt_subject_ids(mr_store *store, const char *region, const char *subject, char ***ids);
 void nt_free_ids(char **ids, long count);
+
+/* ---- inbox_item.c ---- */
+/* The largest packed inbox item or event (title 256 + body 1024 + ids). */
+#define NT_PACK_MAX 2048
+/* An inbox member: the medrep.InboxItem of a delivery without its
+ * delivered time and read mark, into buf (NT_PACK_MAX). Returns the length. */
+size_t nt_pack_inbox_member(const char *did, const char *kind, const char *title, const char *body,
+                            int64_t due_ms, uint8_t *buf);
+/* A medrep.RemindersDelivered holding one delivery, into buf
+ * (NT_PACK_MAX). Returns the length. */
+size_t nt_pack_delivered(const char *reminder_id, const char *did, const char *person, const char *channel,
+                         uint8_t *buf);
 
 /* ---- direct.c ---- */
 /* The tag of a region's defaults that decide an inbox-only delivery. */

@@ -202,36 +202,17 @@ void nt_cmd_ack(nt_worker *w, nt_args *a, const nt_entry *e)
     nt_args_cmd(a, 3, hdel, NULL);
 }
 
-size_t nt_pack_item(const nt_entry *e, const char *did, uint8_t *buf)
-{
-    Medrep__InboxItem item = MEDREP__INBOX_ITEM__INIT;
-    item.delivery_id = (char *)did;
-    item.kind = (char *)e->r.kind;
-    item.title = (char *)e->r.title;
-    item.body = (char *)e->r.body;
-    item.has_due_ms = item.has_delivered_ms = true;
-    item.due_ms = e->due_ms;
-    item.delivered_ms = e->at_ms;
-    return medrep__inbox_item__pack(&item, buf);
-}
-
-/* The inbox writes: 3 commands. */
+/* The inbox write: 1 command (NX: a repeat keeps its first delivered time). */
 static void cmd_inbox(nt_worker *w, nt_args *a, const nt_entry *e, const char *did)
 {
     uint8_t buf[NT_PACK_MAX];
-    size_t len = nt_pack_item(e, did, buf);
-    char items[256], inbox[256], unread[256], score[24];
-    nt_key(items, sizeof items, w->region, "inboxitems:%s", e->r.person);
-    nt_key(inbox, sizeof inbox, w->region, "inbox:%s", e->r.person);
-    nt_key(unread, sizeof unread, w->region, "inboxunread:%s", e->r.person);
+    size_t len = nt_pack_inbox_member(did, e->r.kind, e->r.title, e->r.body, e->due_ms, buf);
+    char box[256], score[24];
+    nt_key(box, sizeof box, w->region, "box:%s", e->r.person);
     snprintf(score, sizeof score, "%lld", (long long)e->at_ms);
-    const char *hset[] = {"HSET", items, did, (const char *)buf};
-    size_t lens[] = {4, strlen(items), strlen(did), len};
-    const char *zadd[] = {"ZADD", inbox, score, did};
-    const char *sadd[] = {"SADD", unread, did};
-    nt_args_cmd(a, 4, hset, lens);
-    nt_args_cmd(a, 4, zadd, NULL);
-    nt_args_cmd(a, 3, sadd, NULL);
+    const char *zadd[] = {"ZADD", box, "NX", score, (const char *)buf};
+    size_t lens[] = {4, strlen(box), 2, strlen(score), len};
+    nt_args_cmd(a, 5, zadd, lens);
 }
 
 /* The ReminderDelivered event, as mr_events_stage writes it: 1 command. */
@@ -381,7 +362,7 @@ static void build_entry(nt_worker *w, nt_args *a, nt_entry *e)
         if (ch.inbox) {
             cmd_inbox(w, a, e, did);
             nt_cmd_event(w, a, e, did, "inbox");
-            cmds += 4;
+            cmds += 2;
         }
         for (int i = 0; i < ch.outside_count; i++)
             cmds += nt_cmd_outside_enqueue(w, a, e, ch.outside[i]);

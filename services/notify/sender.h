@@ -33,13 +33,9 @@ typedef struct {
     size_t digest_n;
 } nt_entry;
 
-/* The largest packed inbox item or event (title 256 + body 1024 + ids). */
-#define NT_PACK_MAX 2048
-
 /* ---- sender.c: commands of one entry ---- */
-/* Packs the entry's medrep.InboxItem / ReminderDelivered event into buf
- * (NT_PACK_MAX bytes). Returns the length. */
-size_t nt_pack_item(const nt_entry *e, const char *did, uint8_t *buf);
+/* Packs the entry's ReminderDelivered event into buf (NT_PACK_MAX
+ * bytes). Returns the length. */
 size_t nt_pack_event(nt_worker *w, const nt_entry *e, const char *did, const char *channel, uint8_t *buf);
 /* The person's channel list holds the inbox only. */
 bool nt_inbox_only(const nt_entry *e);

@@ -91,7 +91,7 @@ static inline Medrep__InboxListReply *nt_inbox(mr_client *c, const char *person)
 static inline long long nt_inbox_size(mr_store *store, const char *person)
 {
     char key[256];
-    snprintf(key, sizeof key, "{r:north}:notify:inbox:%s", person);
+    snprintf(key, sizeof key, "{r:north}:notify:box:%s", person);
     return h_redis_int(store, "ZCARD %s", key);
 }
 

@@ -7,7 +7,9 @@
  * scheduling takes effect (the reminder goes the generic way, through the
  * sender); the same delivery id scheduled again after its delivery is not
  * delivered twice; reminders due together are reported in batch events of
- * at most delivered_event_max items; and notify's own event consumer
+ * at most delivered_event_max items; the mover's later tidy-up takes a
+ * delivered reminder out of its person's set, but not one scheduled again
+ * with the same id meanwhile; and notify's own event consumer
  * acknowledges its reminders_delivered events without counting or
  * handling them. */
 // ctest-label: integration
@@ -28,7 +30,7 @@ static int setup(void **state)
 {
     (void)state;
     const char *regions[] = {"north", NULL};
-    if (h_stack_start(&stack, 1, regions, NT_TEST_CONFIG "delivered_event_max = 3\n") != 0 ||
+    if (h_stack_start(&stack, 1, regions, NT_TEST_CONFIG "delivered_event_max = 3\ntrim_interval_ms = 1500\n") != 0 ||
         h_stack_start_service(&stack, "notify", "notify-d", NULL) < 0 ||
         h_stack_wait_workers(&stack, "notify", 1, 10000) != 0)
         return -1;
@@ -131,6 +133,17 @@ static long long wait_no_pending(void)
     }
 }
 
+/* Waits until the mover has tidied up after its deliveries (its tidy list
+ * is empty); returns what is left. */
+static long long wait_tidied(void)
+{
+    int64_t end = mr_mono_ms() + 10000;
+    long long n;
+    while ((n = h_redis_int(store, "LLEN %s", "{r:north}:notify:tidy")) > 0 && mr_mono_ms() < end)
+        usleep(20 * 1000);
+    return n;
+}
+
 static void test_direct_delivery(void **state)
 {
     (void)state;
@@ -166,9 +179,11 @@ static void test_direct_delivery(void **state)
     assert_false(it->read);
     medrep__inbox_list_reply__free_unpacked(inbox, NULL);
 
-    /* gone with the delivery: no pending reminder, no member of its sets */
+    /* gone with the delivery: no pending reminder; and once the mover has
+     * tidied up after it, no member of its person's and subject's sets */
     assert_int_equal(nt_pending_count(client, "PD1"), 0);
     assert_int_equal(h_redis_int(store, "EXISTS %s", "{r:north}:notify:rem:d1"), 0);
+    assert_int_equal(wait_tidied(), 0);
     assert_int_equal(h_redis_int(store, "SCARD %s", "{r:north}:notify:person:PD1"), 0);
     assert_int_equal(h_redis_int(store, "SCARD %s", "{r:north}:notify:subj:meeting:MD1"), 0);
 
@@ -306,6 +321,35 @@ static void test_batch_events(void **state)
     assert_int_equal(h_redis_int(store, "EXISTS %s", "{r:north}:notify:rem:bt0"), 0);
 }
 
+/* A reminder id delivered, then scheduled again for the same person and
+ * subject before the mover tidied up after the delivery: the tidy-up
+ * leaves the new reminder in the person's and subject's sets (it is
+ * listed as pending). Tries until the second schedule lands before the
+ * tidy-up (the tidy entry is seen waiting). */
+static void test_tidy_keeps_rescheduled(void **state)
+{
+    (void)state;
+    bool raced = false;
+    for (int round = 0; round < 10 && !raced; round++) {
+        char id[32], person[32];
+        snprintf(id, sizeof id, "t%d", round);
+        snprintf(person, sizeof person, "PT%d", round);
+        assert_int_equal(nt_schedule(client, id, person, "meeting:MT", mr_now_ms() + 100, false), MR_OK);
+        assert_int_equal(nt_wait_inbox(store, person, 1, 10000), 1);
+        assert_int_equal(nt_schedule(client, id, person, "meeting:MT", mr_now_ms() + 600000, false), MR_OK);
+        raced = h_redis_int(store, "LLEN %s", "{r:north}:notify:tidy") > 0;
+        assert_int_equal(wait_tidied(), 0);
+        assert_int_equal(nt_pending_count(client, person), 1);
+        char key[80];
+        snprintf(key, sizeof key, "{r:north}:notify:person:%s", person);
+        assert_int_equal(h_redis_int(store, "SCARD %s", key), 1);
+        char member[80];
+        snprintf(member, sizeof member, "SISMEMBER %%s %s", id);
+        assert_int_equal(h_redis_int(store, member, "{r:north}:notify:subj:meeting:MT"), 1);
+    }
+    assert_true(raced);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -313,6 +357,7 @@ int main(void)
         cmocka_unit_test(test_preference_change),
         cmocka_unit_test(test_no_repeat),
         cmocka_unit_test(test_batch_events),
+        cmocka_unit_test(test_tidy_keeps_rescheduled),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

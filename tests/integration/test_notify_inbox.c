@@ -96,8 +96,8 @@ static void check_cap(const char *person)
     }
     assert_int_equal(wait_delivered(person, 5), 5);
     assert_int_equal(wait_trimmed(person, 3), 3);
-    assert_int_equal(redis_count("HLEN %s", "inboxitems", person), 3);
-    assert_int_equal(redis_count("SCARD %s", "inboxunread", person), 3);
+    assert_int_equal(redis_count("ZCARD %s", "box", person), 3);
+    assert_int_equal(redis_count("SCARD %s", "boxread", person), 0);
     Medrep__InboxListReply *inbox = nt_inbox(client, person);
     assert_non_null(inbox);
     assert_int_equal(inbox->n_items, 3);
@@ -155,7 +155,7 @@ static void test_age(void **state)
     assert_non_null(inbox);
     assert_int_equal(inbox->n_items, 1);
     assert_int_equal(strncmp(inbox->items[0]->delivery_id, "age2@", 5), 0);
-    assert_int_equal(redis_count("HLEN %s", "inboxitems", "PA"), 1);
+    assert_int_equal(redis_count("ZCARD %s", "box", "PA"), 1);
     medrep__inbox_list_reply__free_unpacked(inbox, NULL);
 }
 

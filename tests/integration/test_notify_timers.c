@@ -219,7 +219,7 @@ static void test_dead_letter(void **state)
 static void test_stalled_entry_dead_letter(void **state)
 {
     (void)state;
-    mr_val *v = mr_store_cmd(store, "SET {r:north}:notify:inbox:P7 not-a-zset");
+    mr_val *v = mr_store_cmd(store, "SET {r:north}:notify:box:P7 not-a-zset");
     mr_val_free(&v);
     int64_t now = mr_now_ms();
     assert_int_equal(nt_schedule(client, "x1", "P8", NULL, now + 100, false), MR_OK);
@@ -243,7 +243,7 @@ static void test_stalled_entry_dead_letter(void **state)
     assert_non_null(strstr(reasons, "x2"));
     assert_non_null(strstr(reasons, "not delivered after 4 attempts"));
     assert_int_equal(nt_pending_count(client, "P7"), 0);   /* dead-lettered: no longer pending */
-    v = mr_store_cmd(store, "GET {r:north}:notify:inbox:P7");
+    v = mr_store_cmd(store, "GET {r:north}:notify:box:P7");
     assert_string_equal(mr_val_str(v, NULL), "not-a-zset");
     mr_val_free(&v);
 }
