@@ -143,4 +143,16 @@ void nt_version_token(const char *request_id, char *buf, size_t cap);
 /* True when id is 1..127 bytes of [A-Za-z0-9._:@-]. */
 bool nt_id_valid(const char *id);
 
+/* ---- inbox_item.c: the bytes of an inbox member and of a delivery ---- */
+/* The largest packed inbox item or event (title 256 + body 1024 + ids). */
+#define NT_PACK_MAX 2048
+/* An inbox member: the medrep.InboxItem of a delivery without its
+ * delivered time and read mark, into buf (NT_PACK_MAX). Returns the length. */
+size_t nt_pack_inbox_member(const char *did, const char *kind, const char *title, const char *body,
+                            int64_t due_ms, uint8_t *buf);
+/* A medrep.RemindersDelivered holding one delivery, into buf
+ * (NT_PACK_MAX). Returns the length. */
+size_t nt_pack_delivered(const char *reminder_id, const char *did, const char *person, const char *channel,
+                         uint8_t *buf);
+
 #endif

@@ -8,9 +8,9 @@
  * as a one-item RemindersDelivered: such bytes, concatenated, are the
  * body of a batch (protobuf appends repeated fields), which is how the
  * mover builds its events without parsing anything. */
+#include "core.h"
 #include "events.pb-c.h"
 #include "notify.pb-c.h"
-#include "notify.h"
 
 size_t nt_pack_inbox_member(const char *did, const char *kind, const char *title, const char *body,
                             int64_t due_ms, uint8_t *buf)

@@ -178,18 +178,6 @@ int nt_stage_cancel(nt_state *st, mr_store *store, mr_tx *tx, const char *region
 long nt_subject_ids(mr_store *store, const char *region, const char *subject, char ***ids);
 void nt_free_ids(char **ids, long count);
 
-/* ---- inbox_item.c ---- */
-/* The largest packed inbox item or event (title 256 + body 1024 + ids). */
-#define NT_PACK_MAX 2048
-/* An inbox member: the medrep.InboxItem of a delivery without its
- * delivered time and read mark, into buf (NT_PACK_MAX). Returns the length. */
-size_t nt_pack_inbox_member(const char *did, const char *kind, const char *title, const char *body,
-                            int64_t due_ms, uint8_t *buf);
-/* A medrep.RemindersDelivered holding one delivery, into buf
- * (NT_PACK_MAX). Returns the length. */
-size_t nt_pack_delivered(const char *reminder_id, const char *did, const char *person, const char *channel,
-                         uint8_t *buf);
-
 /* ---- direct.c ---- */
 /* The tag of a region's defaults that decide an inbox-only delivery. */
 void nt_direct_tag(const char *default_channels, bool direct, char *buf, size_t cap);

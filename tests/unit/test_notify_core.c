@@ -1,6 +1,7 @@
 /* test_notify_core.c: the pure core of the notify service
  * (services/notify/core.c): parsing, rules and their defaults, fire times
- * in local time across daylight-saving nights, quiet hours, delivery ids. */
+ * in local time across daylight-saving nights, quiet hours, delivery ids;
+ * and the packed bytes of inbox members and deliveries (inbox_item.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,8 @@
 
 #include "config.h"
 #include "core.h"
+#include "events.pb-c.h"
+#include "notify.pb-c.h"
 
 #define H 3600000LL
 #define D (24 * H)
@@ -285,6 +288,57 @@ static void test_inbox_only(void **state)
     assert_false(nt_channels_inbox_only("inbo"));
 }
 
+/* An inbox member holds the item without delivered time or read mark, and
+ * the same delivery always packs to the same bytes (a repeat is found by
+ * the inbox's ZADD NX); a changed text is another member. */
+static void test_inbox_member(void **state)
+{
+    (void)state;
+    uint8_t a[NT_PACK_MAX], b[NT_PACK_MAX], c[NT_PACK_MAX];
+    size_t na = nt_pack_inbox_member("r1@1000", "manual", "Call Dr Li", "", 1000, a);
+    size_t nb = nt_pack_inbox_member("r1@1000", "manual", "Call Dr Li", "", 1000, b);
+    size_t nc = nt_pack_inbox_member("r1@1000", "manual", "Call Dr Wu", "", 1000, c);
+    assert_true(na > 0 && na == nb);
+    assert_memory_equal(a, b, na);
+    assert_false(na == nc && memcmp(a, c, na) == 0);
+    Medrep__InboxItem *it = medrep__inbox_item__unpack(NULL, na, a);
+    assert_non_null(it);
+    assert_string_equal(it->delivery_id, "r1@1000");
+    assert_string_equal(it->kind, "manual");
+    assert_string_equal(it->title, "Call Dr Li");
+    assert_string_equal(it->body, "");
+    assert_true(it->has_due_ms);
+    assert_int_equal(it->due_ms, 1000);
+    assert_false(it->has_delivered_ms);
+    assert_false(it->has_read);
+    medrep__inbox_item__free_unpacked(it, NULL);
+    /* the longest texts the service accepts fit */
+    char title[251], body[1001];
+    memset(title, 't', 250), title[250] = '\0';
+    memset(body, 'b', 1000), body[1000] = '\0';
+    assert_true(nt_pack_inbox_member("r1@1000", "manual", title, body, 1000, a) <= NT_PACK_MAX);
+}
+
+/* One-item RemindersDelivered bytes, concatenated, read back as one batch
+ * of those deliveries in order (how the mover builds its events). */
+static void test_delivered_concatenate(void **state)
+{
+    (void)state;
+    uint8_t buf[2 * NT_PACK_MAX];
+    size_t n = nt_pack_delivered("r1", "r1@1000", "P1", "inbox", buf);
+    n += nt_pack_delivered("r2", "r2@2000", "P2", "inbox", buf + n);
+    Medrep__RemindersDelivered *batch = medrep__reminders_delivered__unpack(NULL, n, buf);
+    assert_non_null(batch);
+    assert_int_equal(batch->n_deliveries, 2);
+    assert_string_equal(batch->deliveries[0]->reminder_id, "r1");
+    assert_string_equal(batch->deliveries[0]->delivery_id, "r1@1000");
+    assert_string_equal(batch->deliveries[0]->recipient_id, "P1");
+    assert_string_equal(batch->deliveries[0]->channel, "inbox");
+    assert_string_equal(batch->deliveries[1]->delivery_id, "r2@2000");
+    assert_string_equal(batch->deliveries[1]->recipient_id, "P2");
+    medrep__reminders_delivered__free_unpacked(batch, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -292,7 +346,8 @@ int main(void)
         cmocka_unit_test(test_rule_load),    cmocka_unit_test(test_default_rules),
         cmocka_unit_test(test_rule_times),   cmocka_unit_test(test_dst),
         cmocka_unit_test(test_quiet_hours),  cmocka_unit_test(test_ids),
-        cmocka_unit_test(test_inbox_only),
+        cmocka_unit_test(test_inbox_only),   cmocka_unit_test(test_inbox_member),
+        cmocka_unit_test(test_delivered_concatenate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
