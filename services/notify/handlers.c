@@ -525,8 +525,10 @@ static mr_val *read_marks(mr_call *call, const char *readk, const mr_val *member
     if (argv && lens) {
         argv[0] = "SMISMEMBER", lens[0] = 10;
         argv[1] = readk, lens[1] = strlen(readk);
-        for (size_t i = 0; i < count; i++)
-            argv[i + 2] = mr_val_str(mr_val_at(members, i * stride), &lens[i + 2]);
+        for (size_t i = 0; i < count; i++) {
+            const char *m = mr_val_str(mr_val_at(members, i * stride), &lens[i + 2]);
+            argv[i + 2] = m ? m : "";
+        }
         v = mr_store_cmdv(call->store, (int)count + 2, argv, lens);
     }
     free(argv), free(lens);
