@@ -410,7 +410,7 @@ static bool tidy_when_due(nt_worker *w, int64_t *last_ms, bool saturated)
 
 /* One pass over the shards. Returns the ms to sleep (0: more is due now),
  * -1 when Redis failed, or -2 - ms when no shard is held here. */
-static int mover_pass(nt_worker *w, bool *held, int64_t *last_lease_ms, int64_t *last_trim_ms)
+static int mover_pass(nt_worker *w, bool *held, int64_t *last_lease_ms, int64_t *last_tidy_ms)
 {
     int sleep_ms = w->st->set.max_sleep_ms, any = 0;
     if (renew_leases(w, held, last_lease_ms) != 0)
@@ -430,7 +430,7 @@ static int mover_pass(nt_worker *w, bool *held, int64_t *last_lease_ms, int64_t 
     for (int k = 0; k < w->st->set.shards; k++)
         if (before[k] && !held[k])
             *last_lease_ms = 0;   /* a lease lost (Redis restarted): try to take it back next pass */
-    bool more = tidy_when_due(w, last_trim_ms, moved >= w->st->set.move_batch);
+    bool more = tidy_when_due(w, last_tidy_ms, moved >= w->st->set.move_batch);
     if (moved >= w->st->set.move_batch || more)
         sleep_ms = 0;
     else if (head >= 0 && head - now < sleep_ms)
@@ -442,9 +442,9 @@ void *nt_mover_main(void *arg)
 {
     nt_worker *w = arg;
     bool held[NT_MAX_SHARDS] = {0};
-    int64_t last_lease_ms = 0, last_trim_ms = 0;
+    int64_t last_lease_ms = 0, last_tidy_ms = 0;
     while (!nt_stopping(w)) {
-        int r = mover_pass(w, held, &last_lease_ms, &last_trim_ms);
+        int r = mover_pass(w, held, &last_lease_ms, &last_tidy_ms);
         if (r == -1)
             nt_nap(w, 200);
         else if (r <= -2)
