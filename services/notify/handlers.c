@@ -508,7 +508,9 @@ static long long unread_count(mr_call *call, const char *person)
 {
     char box[256], readk[256];
     box_keys(call, person, box, readk, sizeof box);
-    mr_val *n = mr_store_cmd(call->store, "ZCARD %s", box), *r = mr_store_cmd(call->store, "SCARD %s", readk);
+    mr_store_appendf(call->store, "ZCARD %s", box);
+    mr_store_appendf(call->store, "SCARD %s", readk);
+    mr_val *n = mr_store_next_reply(call->store), *r = mr_store_next_reply(call->store);
     bool failed = mr_val_is_error(n) || mr_val_is_error(r);
     long long unread = failed ? -1 : mr_val_int(n) > mr_val_int(r) ? mr_val_int(n) - mr_val_int(r) : 0;
     mr_val_free(&n), mr_val_free(&r);
