@@ -504,17 +504,26 @@ static void box_keys(mr_call *call, const char *person, char *box, char *readk, 
     nt_key(readk, cap, call->region, "boxread:%s", person);
 }
 
-static long long unread_count(mr_call *call, const char *person)
+/* In one round trip: the inbox's members lo..hi (page: newest first, with
+ * their scores; else oldest first, members only) and its unread count
+ * (-1 on failure, then NULL is returned). Caller frees the reply. */
+static mr_val *read_box(mr_call *call, const char *box, const char *readk, bool page, long lo, long hi,
+                        long long *unread)
 {
-    char box[256], readk[256];
-    box_keys(call, person, box, readk, sizeof box);
+    if (page)
+        mr_store_appendf(call->store, "ZREVRANGE %s %ld %ld WITHSCORES", box, lo, hi);
+    else
+        mr_store_appendf(call->store, "ZRANGE %s %ld %ld", box, lo, hi);
     mr_store_appendf(call->store, "ZCARD %s", box);
     mr_store_appendf(call->store, "SCARD %s", readk);
+    mr_val *range = mr_store_next_reply(call->store);
     mr_val *n = mr_store_next_reply(call->store), *r = mr_store_next_reply(call->store);
-    bool failed = mr_val_is_error(n) || mr_val_is_error(r);
-    long long unread = failed ? -1 : mr_val_int(n) > mr_val_int(r) ? mr_val_int(n) - mr_val_int(r) : 0;
+    bool failed = mr_val_is_error(range) || mr_val_is_error(n) || mr_val_is_error(r);
+    *unread = failed ? -1 : mr_val_int(n) > mr_val_int(r) ? mr_val_int(n) - mr_val_int(r) : 0;
     mr_val_free(&n), mr_val_free(&r);
-    return unread;
+    if (failed)
+        mr_val_free(&range);
+    return range;
 }
 
 /* Which of count members (at members[0], [2], ... of a WITHSCORES reply,
@@ -582,10 +591,10 @@ static int inbox_list(mr_call *call)
         goto out;
     }
     box_keys(call, q->person_id, key, readk, sizeof key);
-    mr_val *ids = mr_store_cmd(call->store, "ZREVRANGE %s %ld %ld WITHSCORES", key, offset, offset + size - 1);
+    long long unread = -1;
+    mr_val *ids = read_box(call, key, readk, true, offset, offset + size - 1, &unread);
     items = calloc((size_t)size, sizeof *items);
-    long long unread = unread_count(call, q->person_id);
-    if (!mr_val_is_error(ids) && items && unread >= 0 && (n = load_items(call, readk, ids, items)) >= 0) {
+    if (ids && items && (n = load_items(call, readk, ids, items)) >= 0) {
         Medrep__InboxListReply reply = MEDREP__INBOX_LIST_REPLY__INIT;
         reply.items = items;
         reply.n_items = (size_t)n;
@@ -636,13 +645,15 @@ static bool member_of(const char *data, size_t len, char *const *ids, size_t n)
 
 /* Stages the SADD to the read set of the unread members of the inbox
  * whose delivery id is one of ids: reads the whole inbox (its size is
- * bounded by the retention). The count staged, or -1. */
-static long stage_mark_read(mr_call *call, const char *box, const char *readk, char *const *ids, size_t n)
+ * bounded by the retention), with its unread count before. The count
+ * staged, or -1. */
+static long stage_mark_read(mr_call *call, const char *box, const char *readk, char *const *ids, size_t n,
+                            long long *unread)
 {
-    mr_val *all = mr_store_cmd(call->store, "ZRANGE %s 0 -1", box);
+    mr_val *all = read_box(call, box, readk, false, 0, -1, unread);
     size_t count = mr_val_count(all);
-    mr_val *marks = mr_val_is_error(all) ? NULL : count ? read_marks(call, readk, all, count, 1) : NULL;
-    long marked = mr_val_is_error(all) || (count && !marks) ? -1 : 0;
+    mr_val *marks = all && count ? read_marks(call, readk, all, count, 1) : NULL;
+    long marked = !all || (count && !marks) ? -1 : 0;
     for (size_t i = 0; marked >= 0 && i < count; i++) {
         size_t len = 0;
         const char *data = mr_val_str(mr_val_at(all, i), &len);
@@ -665,13 +676,13 @@ static int inbox_mark_read(mr_call *call)
     bool ok = nt_id_valid(q->person_id) && q->n_delivery_ids > 0 && q->n_delivery_ids <= MAX_LIST;
     for (size_t i = 0; ok && i < q->n_delivery_ids; i++)
         ok = nt_id_valid(q->delivery_ids[i]);
-    long long unread = ok ? unread_count(call, q->person_id) : 0;
+    long long unread = 0;
     long marked = -1;
     if (ok)
         box_keys(call, q->person_id, box, readk, sizeof box);
     if (!ok) {
         mr_call_fail(call, MR_INVALID_ARGUMENT, "give person_id and 1-%d valid delivery_ids", MAX_LIST);
-    } else if (unread < 0 || (marked = stage_mark_read(call, box, readk, q->delivery_ids, q->n_delivery_ids)) < 0) {
+    } else if ((marked = stage_mark_read(call, box, readk, q->delivery_ids, q->n_delivery_ids, &unread)) < 0) {
         mr_call_fail(call, MR_UNAVAILABLE, "redis unavailable: %s", mr_store_error(call->store));
     } else {
         Medrep__InboxMarkReadReply reply = MEDREP__INBOX_MARK_READ_REPLY__INIT;
