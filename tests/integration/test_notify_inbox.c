@@ -140,13 +140,27 @@ static void test_cap_with_outside_channel(void **state)
 }
 
 /* An item older than inbox_max_age_s goes once the person's inbox is
- * trimmed after the next delivery. */
+ * trimmed after the next delivery, and its read mark with it (the unread
+ * count stays right). */
 static void test_age(void **state)
 {
     (void)state;
     int64_t now = mr_now_ms();
     assert_int_equal(nt_schedule(client, "age1", "PA", NULL, now + 100, false), MR_OK);
     assert_int_equal(nt_wait_inbox(store, "PA", 1, 10000), 1);
+    /* read before it ages out: its read mark must go with it */
+    Medrep__InboxListReply *first = nt_inbox(client, "PA");
+    assert_non_null(first);
+    assert_int_equal(first->n_items, 1);
+    char *ids[] = {first->items[0]->delivery_id};
+    Medrep__InboxMarkReadRequest mark = MEDREP__INBOX_MARK_READ_REQUEST__INIT;
+    mark.person_id = "PA";
+    mark.delivery_ids = ids;
+    mark.n_delivery_ids = 1;
+    assert_int_equal(nt_rpc(client, "InboxMarkRead", &mark.base, &medrep__inbox_mark_read_reply__descriptor, NULL),
+                     MR_OK);
+    medrep__inbox_list_reply__free_unpacked(first, NULL);
+    assert_int_equal(redis_count("SCARD %s", "boxread", "PA"), 1);
     usleep(2600 * 1000);
     assert_int_equal(nt_schedule(client, "age2", "PA", NULL, mr_now_ms() + 100, false), MR_OK);
     assert_int_equal(wait_delivered("PA", 2), 2);
@@ -155,7 +169,9 @@ static void test_age(void **state)
     assert_non_null(inbox);
     assert_int_equal(inbox->n_items, 1);
     assert_int_equal(strncmp(inbox->items[0]->delivery_id, "age2@", 5), 0);
+    assert_int_equal(inbox->unread, 1);
     assert_int_equal(redis_count("ZCARD %s", "box", "PA"), 1);
+    assert_int_equal(redis_count("SCARD %s", "boxread", "PA"), 0);
     medrep__inbox_list_reply__free_unpacked(inbox, NULL);
 }
 
